@@ -1,0 +1,101 @@
+package providers
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Calls counts a provider's API calls by operation and outcome, and paces
+// them with an optional rate limit. It is safe for concurrent use; the zero
+// value is not, use NewCalls.
+type Calls struct {
+	provider string
+	limiter  *rate.Limiter
+	observe  func(provider, op string, d time.Duration, err error)
+
+	mu     sync.Mutex
+	counts map[string]*OpCount
+}
+
+// OpCount is what Calls knows of one operation.
+type OpCount struct {
+	Op     string `json:"op"`
+	Calls  int    `json:"calls"`
+	Errors int    `json:"errors"`
+}
+
+// NewCalls returns a call counter for provider. perSecond <= 0 means no
+// pacing. observe, if not nil, sees every call (for metrics).
+func NewCalls(provider string, perSecond float64, burst int, observe func(provider, op string, d time.Duration, err error)) *Calls {
+	c := &Calls{provider: provider, observe: observe, counts: map[string]*OpCount{}}
+	if perSecond > 0 {
+		if burst < 1 {
+			burst = 1
+		}
+		c.limiter = rate.NewLimiter(rate.Limit(perSecond), burst)
+	}
+	return c
+}
+
+// Call runs one API call of calls' provider: it waits for the rate limit,
+// times the call and records it under op (the provider's own operation
+// name, such as GetBucketEncryption). A nil calls runs fn unrecorded.
+func Call[T any](ctx context.Context, calls *Calls, op string, fn func(context.Context) (T, error)) (T, error) {
+	if calls == nil {
+		return fn(ctx)
+	}
+	if calls.limiter != nil {
+		if err := calls.limiter.Wait(ctx); err != nil {
+			var zero T
+			return zero, err
+		}
+	}
+	start := time.Now()
+	v, err := fn(ctx)
+	calls.record(op, time.Since(start), err)
+	return v, err
+}
+
+func (c *Calls) record(op string, d time.Duration, err error) {
+	c.mu.Lock()
+	oc := c.counts[op]
+	if oc == nil {
+		oc = &OpCount{Op: op}
+		c.counts[op] = oc
+	}
+	oc.Calls++
+	if err != nil {
+		oc.Errors++
+	}
+	c.mu.Unlock()
+	if c.observe != nil {
+		c.observe(c.provider, op, d, err)
+	}
+}
+
+// Snapshot returns the counts so far, sorted by operation.
+func (c *Calls) Snapshot() []OpCount {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]OpCount, 0, len(c.counts))
+	for _, oc := range c.counts {
+		out = append(out, *oc)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Op < out[j].Op })
+	return out
+}
+
+// Total is the number of calls made so far.
+func (c *Calls) Total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, oc := range c.counts {
+		n += oc.Calls
+	}
+	return n
+}

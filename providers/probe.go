@@ -1,0 +1,78 @@
+package providers
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// Classify names the failure class of a failed probe call. status is the
+// HTTP status the SDK reported (0 when none arrived) and code the
+// provider's error code, if any. Plugins extract both from their SDK's error
+// types; the classes are shared so that rules and reports see one vocabulary.
+func Classify(err error, status int, code string) string {
+	switch {
+	case status == 429 || isThrottleCode(code):
+		return FailThrottled
+	case status == 403:
+		return FailHTTP403
+	case status == 404:
+		return FailHTTP404
+	case status >= 500:
+		return FailHTTP5xx
+	}
+	if err == nil {
+		return ""
+	}
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var recErr tls.RecordHeaderError
+	var alertErr tls.AlertError
+	switch {
+	case errors.As(err, &dnsErr):
+		return FailDNS
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr),
+		errors.As(err, &recErr), errors.As(err, &alertErr):
+		return FailTLS
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded), isTimeout(err):
+		return FailTimeout
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), isDial(err):
+		return FailConnect
+	}
+	if strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:") {
+		return FailTLS
+	}
+	return FailOther
+}
+
+func isThrottleCode(code string) bool {
+	switch code {
+	case "Throttling", "ThrottlingException", "SlowDown", "TooManyRequests", "RequestLimitExceeded",
+		"ThrottledException", "Throttling.User", "Throttling.Api", "rateLimitExceeded", "RESOURCE_EXHAUSTED":
+		return true
+	}
+	return false
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	var ue *url.Error
+	return errors.As(err, &ue) && ue.Timeout()
+}
+
+func isDial(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}

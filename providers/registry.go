@@ -1,0 +1,113 @@
+package providers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+
+	"github.com/reachaudit/reachaudit/providers/yamlfile"
+)
+
+// Provider is one opened plugin: it lists the buckets of the accounts it was
+// configured with and describes each. The agent drives it and decides how
+// much runs at once; a Provider must be safe for concurrent use.
+type Provider interface {
+	// Accounts are the accounts (AWS accounts, GCP projects, Alibaba
+	// accounts) this provider will scan, as configured or discovered.
+	Accounts(ctx context.Context) ([]string, error)
+	// List returns the buckets of one account.
+	List(ctx context.Context, account string) ([]BucketRef, error)
+	// Describe reads everything about one bucket, probe included. It does
+	// not fail: what it could not read is recorded as Unknowns.
+	Describe(ctx context.Context, ref BucketRef) Bucket
+}
+
+// BucketRef names a listed bucket. Region is set when the list call gives
+// it, which saves a call per bucket.
+type BucketRef struct {
+	Account string
+	Name    string
+	Region  string
+}
+
+// Config is a plugin's configuration section (`providers.<name>` in the
+// config file). Validate reports bad values by field path; it is called
+// after strict decoding.
+type Config interface {
+	Validate(c *yamlfile.Check)
+}
+
+// Env is what the agent hands a plugin when it opens it.
+type Env struct {
+	Logger *slog.Logger
+	// Calls records every API call; see Call.
+	Calls *Calls
+}
+
+// Plugin describes a cloud provider to the registry.
+type Plugin struct {
+	Name   string // provider id in records and config: "aws"
+	Scheme string // URI scheme of its buckets: "s3"
+	// Controller is the provider's ultimate parent.
+	Controller Party
+	// NewConfig returns a pointer to an empty configuration, for decoding.
+	NewConfig func() Config
+	// Open opens the provider with a decoded configuration.
+	Open func(ctx context.Context, cfg Config, env Env) (Provider, error)
+	// Place looks up a region or location code in the plugin's table.
+	Place func(region string) (Place, bool)
+}
+
+var (
+	mu      sync.RWMutex
+	plugins = map[string]Plugin{}
+)
+
+// Register makes a plugin available by name. It is called from the plugin
+// package's init and panics on a duplicate or incomplete registration, which
+// is a programming error.
+func Register(p Plugin) {
+	if p.Name == "" || p.Scheme == "" || p.NewConfig == nil || p.Open == nil || p.Place == nil {
+		panic(fmt.Sprintf("providers: incomplete registration of %q", p.Name))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := plugins[p.Name]; dup {
+		panic("providers: Register called twice for " + p.Name)
+	}
+	plugins[p.Name] = p
+}
+
+// Lookup returns the plugin registered under name.
+func Lookup(name string) (Plugin, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	p, ok := plugins[name]
+	return p, ok
+}
+
+// ByScheme returns the plugin whose buckets use the URI scheme.
+func ByScheme(scheme string) (Plugin, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	for _, p := range plugins {
+		if p.Scheme == scheme {
+			return p, true
+		}
+	}
+	return Plugin{}, false
+}
+
+// Names lists the registered plugins, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	names := make([]string, 0, len(plugins))
+	for n := range plugins {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

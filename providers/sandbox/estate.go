@@ -1,0 +1,115 @@
+package sandbox
+
+import (
+	"embed"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/reachaudit/reachaudit/providers/yamlfile"
+)
+
+// Estate is a parsed estate file: one section per emulator.
+type Estate struct {
+	sections map[string]Section
+	order    []string
+}
+
+// Section returns the decoded section for an emulator, if the estate has one.
+func (e *Estate) Section(name string) (Section, bool) {
+	s, ok := e.sections[name]
+	return s, ok
+}
+
+// LoadEstateFile reads and parses an estate file.
+func LoadEstateFile(name string) (*Estate, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, &yamlfile.Error{File: name, Msg: err.Error()}
+	}
+	return ParseEstate(name, data)
+}
+
+// ParseEstate parses estate YAML from the file called name. Unknown
+// sections and fields are errors located to their line.
+func ParseEstate(name string, data []byte) (*Estate, error) {
+	e := &Estate{sections: map[string]Section{}}
+	if err := e.add(name, data); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Estate) add(name string, data []byte) error {
+	secs, err := yamlfile.Sections(name, data)
+	if err != nil {
+		return err
+	}
+	for _, s := range secs {
+		em, ok := lookup(s.Key)
+		if !ok {
+			return &yamlfile.Error{File: name, Line: s.Line, Field: s.Key,
+				Msg: fmt.Sprintf("unknown section (want one of %s)", strings.Join(names(), ", "))}
+		}
+		if _, dup := e.sections[s.Key]; dup {
+			return &yamlfile.Error{File: name, Line: s.Line, Field: s.Key, Msg: "section given twice"}
+		}
+		sec := em.NewSection()
+		if err := yamlfile.DecodeNode(name, data, s.Node, s.Key, sec); err != nil {
+			return err
+		}
+		e.sections[s.Key] = sec
+		e.order = append(e.order, s.Key)
+	}
+	sort.Strings(e.order)
+	return nil
+}
+
+//go:embed demo
+var demoFS embed.FS
+
+// Demo returns the built-in demo estate: a fictional US company with
+// accounts at every provider, in which every rule fires at least once. Its
+// files are demo/<provider>.yaml, one section each.
+func Demo() (*Estate, error) {
+	e := &Estate{sections: map[string]Section{}}
+	entries, err := demoFS.ReadDir("demo")
+	if err != nil {
+		return nil, err
+	}
+	for _, ent := range entries {
+		if !strings.HasSuffix(ent.Name(), ".yaml") {
+			continue
+		}
+		data, err := demoFS.ReadFile("demo/" + ent.Name())
+		if err != nil {
+			return nil, err
+		}
+		if err := e.add("demo/"+ent.Name(), data); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// DemoFiles returns the demo estate's files by name, for people who want to
+// start their own estate from it.
+func DemoFiles() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	entries, err := demoFS.ReadDir("demo")
+	if err != nil {
+		return nil, err
+	}
+	for _, ent := range entries {
+		if !strings.HasSuffix(ent.Name(), ".yaml") {
+			continue
+		}
+		data, err := demoFS.ReadFile("demo/" + ent.Name())
+		if err != nil {
+			return nil, err
+		}
+		out[ent.Name()] = data
+	}
+	return out, nil
+}

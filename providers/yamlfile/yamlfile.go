@@ -1,0 +1,205 @@
+// Package yamlfile decodes the project's YAML inputs (config, policy, estate)
+// strictly: unknown fields and bad values are refused with the file, line and
+// field, never silently ignored. It must not know what the documents mean;
+// callers validate their own values and report them through Check.
+package yamlfile
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Error is a problem in a YAML input, located to the line and field.
+type Error struct {
+	File  string // the file name as the user gave it
+	Line  int    // 1-based; 0 when the position is not known
+	Field string // a path such as aws.accounts[0].buckets[2].region
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Field != "" {
+		fmt.Fprintf(&b, ": %s", e.Field)
+	}
+	fmt.Fprintf(&b, ": %s", e.Msg)
+	return b.String()
+}
+
+// Validator is implemented by documents that check their own values after
+// decoding. Each problem names its field as a path from the document root
+// (for example "aws.accounts[0].id"); Decode turns the path into a line.
+type Validator interface {
+	Validate(c *Check)
+}
+
+// Check collects validation problems by field path.
+type Check struct {
+	problems []problem
+}
+
+type problem struct{ path, msg string }
+
+// Errorf records a problem with the field at path.
+func (c *Check) Errorf(path, format string, args ...any) {
+	c.problems = append(c.problems, problem{path, fmt.Sprintf(format, args...)})
+}
+
+// OneOf records a problem unless v is empty or one of allowed.
+func (c *Check) OneOf(path, v string, allowed ...string) {
+	if v == "" {
+		return
+	}
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	c.Errorf(path, "%q is not one of %s", v, strings.Join(allowed, ", "))
+}
+
+// Required records a problem when v is empty.
+func (c *Check) Required(path, v string) {
+	if v == "" {
+		c.Errorf(path, "is required")
+	}
+}
+
+// ReadFile reads name and decodes it into v; see Decode.
+func ReadFile(name string, v any) error {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return &Error{File: name, Msg: err.Error()}
+	}
+	return Decode(name, data, v)
+}
+
+// Decode decodes data (from the file called name) into v, refusing unknown
+// fields, then runs v's Validate if it has one. Only the first problem is
+// returned, located to its line.
+func Decode(name string, data []byte, v any) error {
+	if err := yaml.UnmarshalWithOptions(data, v, yaml.Strict()); err != nil {
+		return fromYAML(name, err)
+	}
+	val, ok := v.(Validator)
+	if !ok {
+		return nil
+	}
+	var c Check
+	val.Validate(&c)
+	if len(c.problems) == 0 {
+		return nil
+	}
+	p := c.problems[0]
+	return &Error{File: name, Line: lineOf(data, p.path), Field: p.path, Msg: p.msg}
+}
+
+// DecodeNode decodes one node of a parsed file strictly (for documents whose
+// sections are decoded by different packages) and validates it. root is the
+// path of node from the document root, used to name fields in errors.
+func DecodeNode(name string, data []byte, node ast.Node, root string, v any) error {
+	if err := yaml.NodeToValue(node, v, yaml.Strict()); err != nil {
+		return fromYAML(name, err)
+	}
+	val, ok := v.(Validator)
+	if !ok {
+		return nil
+	}
+	var c Check
+	val.Validate(&c)
+	if len(c.problems) == 0 {
+		return nil
+	}
+	p := c.problems[0]
+	path := root
+	if p.path != "" {
+		path = root + "." + p.path
+		if strings.HasPrefix(p.path, "[") {
+			path = root + p.path
+		}
+	}
+	return &Error{File: name, Line: lineOf(data, path), Field: path, Msg: p.msg}
+}
+
+// Sections parses data and returns its top-level mapping as key → node, in
+// file order, so that each section can be decoded by its owner.
+func Sections(name string, data []byte) ([]Section, error) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, fromYAML(name, err)
+	}
+	var out []Section
+	for _, doc := range f.Docs {
+		if doc.Body == nil {
+			continue
+		}
+		m, ok := doc.Body.(*ast.MappingNode)
+		if !ok {
+			if _, null := doc.Body.(*ast.NullNode); null {
+				continue
+			}
+			return nil, &Error{File: name, Line: doc.Body.GetToken().Position.Line, Msg: "expected a mapping at the top level"}
+		}
+		for _, kv := range m.Values {
+			out = append(out, Section{Key: kv.Key.String(), Line: kv.Key.GetToken().Position.Line, Node: kv.Value})
+		}
+	}
+	return out, nil
+}
+
+// Section is one top-level key of a document.
+type Section struct {
+	Key  string
+	Line int
+	Node ast.Node
+}
+
+func fromYAML(name string, err error) error {
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		e := &Error{File: name, Msg: ye.GetMessage()}
+		if tk := ye.GetToken(); tk != nil {
+			e.Line = tk.Position.Line
+		}
+		return e
+	}
+	return &Error{File: name, Msg: err.Error()}
+}
+
+// lineOf finds the line of the node at path ("a.b[0].c"), or of its nearest
+// ancestor that exists (a missing required field is reported at its parent).
+func lineOf(data []byte, path string) int {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return 0
+	}
+	for p := path; p != ""; p = parent(p) {
+		yp, err := yaml.PathString("$." + p)
+		if err != nil {
+			continue
+		}
+		n, err := yp.FilterFile(f)
+		if err == nil && n != nil {
+			return n.GetToken().Position.Line
+		}
+	}
+	return 0
+}
+
+func parent(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i <= 0 {
+		return ""
+	}
+	return p[:i]
+}

@@ -1,0 +1,62 @@
+package yamlfile
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+type doc struct {
+	Name  string `yaml:"name"`
+	Items []item `yaml:"items"`
+}
+
+type item struct {
+	ID   string `yaml:"id"`
+	Kind string `yaml:"kind"`
+}
+
+func (d *doc) Validate(c *Check) {
+	for i, it := range d.Items {
+		p := "items[" + itoa(i) + "]"
+		c.Required(p+".id", it.ID)
+		c.OneOf(p+".kind", it.Kind, "a", "b")
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestDecodeErrors(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"unknown field", "name: x\nitems:\n  - id: a\n    colour: red\n", "f.yaml:4"},
+		{"bad enum", "name: x\nitems:\n  - id: a\n    kind: a\n  - id: b\n    kind: zz\n", `f.yaml:6: items[1].kind: "zz" is not one of a, b`},
+		{"missing required", "name: x\nitems:\n  - kind: a\n", "f.yaml:3: items[0].id: is required"},
+		{"wrong type", "name: [1]\n", "f.yaml:1"},
+		{"syntax", "name: [x\n", "f.yaml:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d doc
+			err := Decode("f.yaml", []byte(tt.in), &d)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			t.Log(err)
+			if !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("got %q, want prefix %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeOK(t *testing.T) {
+	var d doc
+	if err := Decode("f.yaml", []byte("name: x\nitems: [{id: a, kind: b}]\n"), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Items[0].Kind != "b" {
+		t.Fatalf("%+v", d)
+	}
+}
