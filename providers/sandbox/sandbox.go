@@ -50,6 +50,9 @@ type Options struct {
 	Latency time.Duration
 	// Faults injects failures into matching requests (tests).
 	Faults *Faults
+	// Now is the reference time for relative times in the estate
+	// ("+20d"); zero means the time Start is called.
+	Now time.Time
 }
 
 var (
@@ -97,6 +100,9 @@ type Sandbox struct {
 func Start(ctx context.Context, e *Estate, opts Options) (*Sandbox, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now().UTC()
 	}
 	sb := &Sandbox{servers: map[string]Server{}}
 	for _, name := range e.order {
