@@ -101,7 +101,7 @@ func Decode(name string, data []byte, v any) error {
 		return nil
 	}
 	p := c.problems[0]
-	return &Error{File: name, Line: lineOf(data, p.path), Field: p.path, Msg: p.msg}
+	return &Error{File: name, Line: LineOf(data, p.path), Field: p.path, Msg: p.msg}
 }
 
 // DecodeNode decodes one node of a parsed file strictly (for documents whose
@@ -128,7 +128,7 @@ func DecodeNode(name string, data []byte, node ast.Node, root string, v any) err
 			path = root + p.path
 		}
 	}
-	return &Error{File: name, Line: lineOf(data, path), Field: path, Msg: p.msg}
+	return &Error{File: name, Line: LineOf(data, path), Field: path, Msg: p.msg}
 }
 
 // Sections parses data and returns its top-level mapping as key → node, in
@@ -143,16 +143,32 @@ func Sections(name string, data []byte) ([]Section, error) {
 		if doc.Body == nil {
 			continue
 		}
+		if _, null := doc.Body.(*ast.NullNode); null {
+			continue
+		}
 		m, ok := doc.Body.(*ast.MappingNode)
 		if !ok {
-			if _, null := doc.Body.(*ast.NullNode); null {
-				continue
-			}
 			return nil, &Error{File: name, Line: doc.Body.GetToken().Position.Line, Msg: "expected a mapping at the top level"}
 		}
-		for _, kv := range m.Values {
-			out = append(out, Section{Key: kv.Key.String(), Line: kv.Key.GetToken().Position.Line, Node: kv.Value})
+		subs, _ := MappingSections(name, m)
+		out = append(out, subs...)
+	}
+	return out, nil
+}
+
+// MappingSections returns the keys of a mapping node (a section whose
+// sub-keys are decoded by different owners, such as `providers:`).
+func MappingSections(name string, node ast.Node) ([]Section, error) {
+	m, ok := node.(*ast.MappingNode)
+	if !ok {
+		if _, null := node.(*ast.NullNode); null {
+			return nil, nil
 		}
+		return nil, &Error{File: name, Line: node.GetToken().Position.Line, Msg: "expected a mapping"}
+	}
+	out := make([]Section, 0, len(m.Values))
+	for _, kv := range m.Values {
+		out = append(out, Section{Key: kv.Key.String(), Line: kv.Key.GetToken().Position.Line, Node: kv.Value})
 	}
 	return out, nil
 }
@@ -176,9 +192,9 @@ func fromYAML(name string, err error) error {
 	return &Error{File: name, Msg: err.Error()}
 }
 
-// lineOf finds the line of the node at path ("a.b[0].c"), or of its nearest
+// LineOf finds the line of the node at path ("a.b[0].c"), or of its nearest
 // ancestor that exists (a missing required field is reported at its parent).
-func lineOf(data []byte, path string) int {
+func LineOf(data []byte, path string) int {
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return 0

@@ -60,3 +60,18 @@ func TestDecodeOK(t *testing.T) {
 		t.Fatalf("%+v", d)
 	}
 }
+
+func TestSections(t *testing.T) {
+	for _, in := range []string{"aws:\n  accounts: []\n", "aws: {a: 1}\ngcp: {}\n", "# only a comment\n", ""} {
+		secs, err := Sections("f.yaml", []byte(in))
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if strings.Contains(in, "aws") && (len(secs) == 0 || secs[0].Key != "aws" || secs[0].Line != 1) {
+			t.Fatalf("%q: %+v", in, secs)
+		}
+	}
+	if _, err := Sections("f.yaml", []byte("- a\n- b\n")); err == nil {
+		t.Fatal("a top-level sequence was accepted")
+	}
+}
