@@ -1,0 +1,578 @@
+package risk
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/reachaudit/reachaudit/providers"
+)
+
+// Options are what Evaluate needs besides the records and the policy.
+type Options struct {
+	// Now is the time the findings are judged at (key expiry, exception
+	// expiry). Zero: the current time.
+	Now time.Time
+	// Accounts lists, per provider, the accounts or projects the scan
+	// covered. For a provider the policy's organisation does not name, they
+	// are the organisation (EXP-008); nil: the accounts of the buckets.
+	Accounts map[string][]string
+}
+
+// materialWarning is how far ahead BLK-004 looks at imported key material.
+const materialWarning = 30 * 24 * time.Hour
+
+// Evaluate runs the catalogue over the buckets and returns the findings,
+// sorted by severity (highest first), rule, provider, account, bucket, id.
+// It reads only the records: no I/O, no provider-specific facts.
+func Evaluate(buckets []providers.Bucket, p Policy, opts Options) []Finding {
+	j := newJudge(buckets, p, opts)
+	var out []Finding
+	for i := range buckets {
+		out = append(out, j.bucket(&buckets[i])...)
+	}
+	slices.SortFunc(out, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(b.Severity, a.Severity),
+			cmp.Compare(a.Rule, b.Rule),
+			cmp.Compare(a.Provider, b.Provider),
+			cmp.Compare(a.Account, b.Account),
+			cmp.Compare(a.Bucket, b.Bucket),
+			cmp.Compare(a.ID, b.ID),
+		)
+	})
+	if out == nil {
+		out = []Finding{}
+	}
+	return out
+}
+
+// set is a set of jurisdiction codes or account ids.
+type set map[string]bool
+
+func setOf(lists ...[]string) set {
+	s := set{}
+	for _, l := range lists {
+		for _, v := range l {
+			s[v] = true
+		}
+	}
+	return s
+}
+
+type judge struct {
+	p       Policy
+	friends set // home ∪ trusted
+	concern set
+	allowed set
+	org     map[string]set
+	now     time.Time
+	today   time.Time
+}
+
+func newJudge(buckets []providers.Bucket, p Policy, opts Options) *judge {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	now = now.UTC()
+	j := &judge{
+		p:       p,
+		friends: setOf(p.Home, p.Trusted),
+		concern: setOf(p.Concern),
+		allowed: setOf(p.Residency.Allowed),
+		org:     map[string]set{},
+		now:     now,
+		today:   time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC),
+	}
+	scanned := opts.Accounts
+	if scanned == nil {
+		scanned = map[string][]string{}
+		for _, b := range buckets {
+			scanned[b.Provider] = append(scanned[b.Provider], b.Account)
+		}
+	}
+	for prov, accts := range scanned {
+		j.org[prov] = setOf(accts)
+	}
+	for prov, accts := range p.Organisation {
+		if len(accts) > 0 {
+			j.org[prov] = setOf(accts)
+		}
+	}
+	return j
+}
+
+// place is where a bucket or a copy sits and who controls it; the rules
+// about control judge places, so that a replica is judged like a bucket.
+type place struct {
+	provider   string
+	controller string
+	operator   string
+	countries  []string
+	candidates bool
+}
+
+func bucketPlace(b *providers.Bucket) place {
+	return place{b.Provider, b.Controller, b.Operator, b.Countries, b.CountriesAreCandidates}
+}
+
+func copyPlace(c providers.Copy) place {
+	return place{provider: c.Provider, controller: c.Controller, operator: c.Operator, countries: c.Countries}
+}
+
+// concernControlled: the controller or the operator is in concern.
+func (j *judge) concernControlled(pl place) bool {
+	return j.concern[pl.controller] || j.concern[pl.operator]
+}
+
+// foreignControlled: not concern-controlled, and the controller or the
+// operator is known and outside home ∪ trusted. An unknown party is no
+// evidence of foreign control.
+func (j *judge) foreignControlled(pl place) bool {
+	if j.concernControlled(pl) {
+		return false
+	}
+	return j.foreign(pl.controller) || j.foreign(pl.operator)
+}
+
+func (j *judge) foreign(jur string) bool { return jur != "" && !j.friends[jur] }
+
+// homeControlled: controller and operator both known and home or trusted.
+func (j *judge) homeControlled(pl place) bool {
+	return pl.controller != "" && pl.operator != "" && j.friends[pl.controller] && j.friends[pl.operator]
+}
+
+// independent reports whether a copy at c would survive the provider of
+// src: another provider, in the other jurisdiction class. Unknown control
+// is not independence.
+func (j *judge) independent(src, c place) bool {
+	if c.provider == "" || c.provider == src.provider || (c.controller == "" && c.operator == "") {
+		return false
+	}
+	return j.concernControlled(c) != j.concernControlled(src)
+}
+
+func (j *judge) concernCountries(pl place) []string {
+	var out []string
+	for _, c := range pl.countries {
+		if j.concern[c] {
+			out = append(out, c)
+		}
+	}
+	return sortedUnique(out)
+}
+
+// exposures lists the rules among EXP-001..003 that fire for data under
+// custody at pl, with the evidence and jurisdictions of each.
+func (j *judge) exposures(pl place, custody providers.Custody) []exposure {
+	if !custody.ProviderCanDecrypt() {
+		return nil
+	}
+	var out []exposure
+	if j.concernControlled(pl) {
+		out = append(out, exposure{rule: "EXP-001", jur: parties(pl)})
+	} else if cc := j.concernCountries(pl); len(cc) > 0 {
+		out = append(out, exposure{rule: "EXP-002", jur: sortedUnique(append(cc, parties(pl)...)), concernCountries: cc})
+	}
+	if j.foreignControlled(pl) && (custody == providers.CustodyNone || custody == providers.CustodyProviderManaged) {
+		out = append(out, exposure{rule: "EXP-003", jur: parties(pl)})
+	}
+	return out
+}
+
+type exposure struct {
+	rule             string
+	jur              []string
+	concernCountries []string
+}
+
+func parties(pl place) []string {
+	var out []string
+	for _, p := range []string{pl.controller, pl.operator} {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return sortedUnique(out)
+}
+
+// where phrases a place's countries for evidence, saying "may" for the
+// candidate list of a multi-region.
+func where(countries []string, candidates bool) string {
+	list := strings.Join(countries, ", ")
+	if candidates {
+		return "data may sit in " + list
+	}
+	return "data sits in " + list
+}
+
+// draft is a finding before the modifiers and the ID.
+type draft struct {
+	rule     string
+	subject  string // tells apart findings of one rule on one bucket
+	severity Severity
+	evidence map[string]any
+	jur      []string
+	vars     map[string]string // remediation template values
+}
+
+func (j *judge) bucket(b *providers.Bucket) []Finding {
+	var ds []draft
+	add := func(rule string, evidence map[string]any, jur []string) *draft {
+		r, _ := RuleByID(rule)
+		ds = append(ds, draft{rule: rule, severity: r.Severity, evidence: evidence, jur: jur, vars: map[string]string{}})
+		return &ds[len(ds)-1]
+	}
+	pl := bucketPlace(b)
+	control := map[string]any{
+		"controller": b.Controller, "controller_entity": b.ControllerEntity,
+		"operator": b.Operator, "operator_entity": b.OperatorEntity,
+	}
+	withControl := func(m map[string]any) map[string]any {
+		for k, v := range control {
+			m[k] = v
+		}
+		return m
+	}
+
+	// EXP-001..003 for the bucket's own place.
+	for _, e := range j.exposures(pl, b.Custody) {
+		ev := withControl(map[string]any{"custody": string(b.Custody), "encryption": b.Encryption})
+		d := add(e.rule, ev, e.jur)
+		if e.rule == "EXP-002" {
+			ev["countries"] = b.Countries
+			ev["concern_countries"] = e.concernCountries
+			ev["location"] = where(e.concernCountries, b.CountriesAreCandidates)
+			d.vars["countries"] = strings.Join(e.concernCountries, ", ")
+		}
+	}
+	// EXP-004: the provider's KMS at a foreign-controlled provider.
+	switch b.Custody {
+	case providers.CustodyProviderKMS, providers.CustodyImportedKey, providers.CustodyDedicatedHSM:
+		if j.foreignControlled(pl) {
+			ev := withControl(map[string]any{"custody": string(b.Custody), "encryption": b.Encryption})
+			if b.Key != nil {
+				ev["key_id"] = b.Key.ID
+			}
+			add("EXP-004", ev, parties(pl))
+		}
+	}
+	// EXP-005: unencrypted anywhere. Unknown custody is not "none".
+	if b.Custody == providers.CustodyNone {
+		add("EXP-005", map[string]any{"custody": string(b.Custody), "encryption": b.Encryption}, parties(pl))
+	}
+	// EXP-006.
+	if b.Public == providers.Yes {
+		add("EXP-006", map[string]any{"public": string(b.Public), "public_via": nonNil(b.PublicVia)}, parties(pl))
+	}
+	// EXP-007: each copy judged at its own place, under its own custody
+	// where known.
+	for _, c := range b.Copies {
+		custody, from := c.Custody, "copy"
+		if custody == "" {
+			custody, from = b.Custody, "source"
+		}
+		cpl := copyPlace(c)
+		es := j.exposures(cpl, custody)
+		if len(es) == 0 {
+			continue
+		}
+		worst, rules, jur := es[0], []string{}, []string{}
+		var worstSev Severity
+		for _, e := range es {
+			r, _ := RuleByID(e.rule)
+			if r.Severity > worstSev {
+				worst, worstSev = e, r.Severity
+			}
+			rules = append(rules, e.rule)
+			jur = append(jur, e.jur...)
+		}
+		ev := map[string]any{
+			"copy": copyName(c), "copy_provider": c.Provider, "copy_account": c.Account,
+			"copy_bucket": c.Bucket, "copy_region": c.Region, "copy_source": c.Source,
+			"copy_controller": c.Controller, "copy_operator": c.Operator,
+			"copy_countries": nonNil(c.Countries), "custody": string(custody), "custody_from": from,
+			"as_rule": worst.rule, "rules": rules,
+		}
+		if cc := j.concernCountries(cpl); len(cc) > 0 {
+			ev["location"] = where(cc, false)
+		}
+		d := add("EXP-007", ev, sortedUnique(jur))
+		d.subject, d.severity = copyName(c), worstSev
+		d.vars["copy"] = copyName(c)
+	}
+	// EXP-008: the key's owner is outside the organisation.
+	if b.Key != nil && b.Key.Account != "" && !j.org[b.Provider][b.Key.Account] {
+		add("EXP-008", map[string]any{
+			"key_id": b.Key.ID, "key_account": b.Key.Account, "organisation": sortedKeys(j.org[b.Provider]),
+		}, parties(pl))
+	}
+
+	// BLK-001 / BLK-002: who else holds the data. When the copies could not
+	// be read, absence is not known, and UNK-001 says so instead.
+	copiesKnown := !b.IsUnknown(providers.FieldCopies)
+	if j.concernControlled(pl) {
+		var indep []string
+		for _, c := range b.Copies {
+			if j.independent(pl, copyPlace(c)) {
+				indep = append(indep, copyName(c))
+			}
+		}
+		if len(indep) == 0 && copiesKnown {
+			add("BLK-001", withControl(map[string]any{"copies": copyNames(b.Copies), "independent_copies": 0}), parties(pl))
+		}
+	} else if j.foreignControlled(pl) {
+		var home []string
+		for _, c := range b.Copies {
+			if j.homeControlled(copyPlace(c)) {
+				home = append(home, copyName(c))
+			}
+		}
+		if len(home) == 0 && copiesKnown {
+			add("BLK-002", withControl(map[string]any{"copies": copyNames(b.Copies), "home_controlled_copies": 0}), parties(pl))
+		}
+	}
+	if k := b.Key; k != nil {
+		// BLK-003.
+		switch k.State {
+		case providers.KeyDisabled, providers.KeyPendingDeletion, providers.KeyPendingImport, providers.KeyUnavailable:
+			ev := map[string]any{"key_id": k.ID, "state": string(k.State), "provider_state": k.ProviderState}
+			if k.DeletionDate != nil {
+				ev["deletion_date"] = k.DeletionDate.UTC().Format(time.RFC3339)
+			}
+			add("BLK-003", ev, parties(pl)).vars["key"] = k.ID
+		}
+		// BLK-004.
+		if k.MaterialExpires != nil && k.MaterialExpires.Sub(j.now) <= materialWarning {
+			left := k.MaterialExpires.Sub(j.now)
+			ev := map[string]any{
+				"key_id": k.ID, "material_expires": k.MaterialExpires.UTC().Format(time.RFC3339),
+				"expired": left <= 0,
+			}
+			if left > 0 {
+				ev["days_left"] = int(math.Ceil(left.Hours() / 24))
+			}
+			add("BLK-004", ev, parties(pl)).vars["key"] = k.ID
+		}
+	}
+	// BLK-005: only a probe that ran and failed is evidence.
+	r := b.Reachability
+	if !r.Reachable && (r.Probe != "" || r.Failure != "" || r.Error != "") {
+		add("BLK-005", map[string]any{
+			"failure": r.Failure, "error": r.Error, "probe": r.Probe, "latency_ms": r.LatencyMS,
+		}, parties(pl))
+	}
+
+	// RES-001.
+	if len(j.allowed) > 0 {
+		var outside []string
+		for _, c := range b.Countries {
+			if !j.allowed[c] {
+				outside = append(outside, c)
+			}
+		}
+		if outside = sortedUnique(outside); len(outside) > 0 {
+			add("RES-001", map[string]any{
+				"countries": b.Countries, "outside": outside, "allowed": sortedKeys(j.allowed),
+				"location": where(outside, b.CountriesAreCandidates),
+			}, outside)
+		}
+	}
+
+	// HYG-001: only known facts fire it.
+	if (b.Versioning == providers.VersioningOff || b.Versioning == providers.VersioningSuspended) && b.ObjectLock == providers.No {
+		add("HYG-001", map[string]any{"versioning": b.Versioning, "object_lock": string(b.ObjectLock)}, nil)
+	}
+	// HYG-002.
+	if b.Redundancy == "LRS" && len(b.Copies) == 0 && copiesKnown {
+		add("HYG-002", map[string]any{"redundancy": b.Redundancy, "copies": 0}, nil)
+	}
+
+	// UNK-001: one per field and call that could not be read.
+	seen := set{}
+	for _, u := range b.Unknowns {
+		subject := u.Field + "|" + u.API
+		if seen[subject] {
+			continue
+		}
+		seen[subject] = true
+		d := add("UNK-001", map[string]any{"field": u.Field, "api": u.API, "error": u.Error, "permission": u.Permission}, nil)
+		d.subject = subject
+		perm := u.Permission
+		if perm == "" {
+			perm = "the permission " + u.API + " needs"
+		}
+		d.vars["permission"], d.vars["api"], d.vars["field"] = perm, u.API, u.Field
+	}
+
+	out := make([]Finding, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, j.finish(b, d))
+	}
+	return out
+}
+
+// finish applies the modifiers and fills in what every finding carries.
+func (j *judge) finish(b *providers.Bucket, d draft) Finding {
+	r, _ := RuleByID(d.rule)
+	sev := d.severity
+	if tag, ok := j.sensitive(b); ok {
+		d.evidence["sensitive_tag"] = tag
+		d.evidence["base_severity"] = sev.String()
+		sev = sev.Raise()
+	}
+	jur := sortedUnique(d.jur)
+	f := Finding{
+		ID:            FindingID(d.rule, b.Provider, b.Account, b.Name, d.subject),
+		Rule:          d.rule,
+		Risk:          r.Risk,
+		Severity:      sev,
+		Status:        StatusOpen,
+		Provider:      b.Provider,
+		Account:       b.Account,
+		Bucket:        b.Name,
+		Region:        b.Region,
+		Title:         r.Title,
+		Evidence:      d.evidence,
+		Jurisdictions: jur,
+		LegalBasis:    j.legalBasis(r, jur),
+		Remediation:   j.remediation(r, b, d.vars),
+	}
+	for _, e := range j.p.Exceptions {
+		if !e.matches(f) {
+			continue
+		}
+		if e.Expires.IsZero() || !e.Expires.Time.Before(j.today) {
+			f.Status, f.SuppressedReason = StatusSuppressed, e.Reason
+			delete(f.Evidence, "exception_expired")
+			break
+		}
+		f.Evidence["exception_expired"] = e.Expires.String() + ": " + e.Reason
+	}
+	return f
+}
+
+// FindingID is stable across runs for the same rule, bucket and subject.
+func FindingID(rule, provider, account, bucket, subject string) string {
+	h := sha256.Sum256([]byte(strings.Join([]string{rule, provider, account, bucket, subject}, "|")))
+	return hex.EncodeToString(h[:8])
+}
+
+// sensitive reports the first tag (by key) that policy.sensitive_tags marks.
+func (j *judge) sensitive(b *providers.Bucket) (string, bool) {
+	for _, k := range sortedKeys(j.p.SensitiveTags) {
+		v, ok := b.Tags[k]
+		if !ok {
+			continue
+		}
+		for _, pat := range j.p.SensitiveTags[k] {
+			if m, _ := path.Match(pat, v); m {
+				return k + "=" + v, true
+			}
+		}
+	}
+	return "", false
+}
+
+func (e Exception) matches(f Finding) bool {
+	if e.Rule != f.Rule {
+		return false
+	}
+	parts := strings.Split(e.Resource, ":")
+	if len(parts) != 3 {
+		return false
+	}
+	for i, v := range []string{f.Provider, f.Account, f.Bucket} {
+		if m, _ := path.Match(parts[i], v); !m {
+			return false
+		}
+	}
+	return true
+}
+
+// cnLaw: the jurisdictions whose companies and people the CN laws bind.
+var cnLaw = set{"CN": true, "HK": true, "MO": true}
+
+// legalBasis picks, from the laws a rule may cite, those the finding's
+// jurisdictions bring into play: the CN laws for CN, HK and MO; the CLOUD
+// Act for a US party when the US is not home or trusted; the US lists of
+// foreign adversaries and countries of concern for a concern jurisdiction.
+func (j *judge) legalBasis(r Rule, jur []string) []string {
+	apply := set{}
+	for _, c := range jur {
+		if cnLaw[c] {
+			apply[LawCNIntelligence], apply[LawCNDataSecurity] = true, true
+		}
+		if c == "US" && !j.friends[c] {
+			apply[LawCLOUDAct] = true
+		}
+		if j.concern[c] {
+			apply[LawForeignAdv], apply[LawCountriesOfCon] = true, true
+		}
+	}
+	out := []string{}
+	for _, l := range r.LegalBasis {
+		if apply[l] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (j *judge) remediation(r Rule, b *providers.Bucket, vars map[string]string) string {
+	name := b.URI
+	if name == "" {
+		name = b.Provider + ":" + b.Account + ":" + b.Name
+	}
+	key := ""
+	if b.Key != nil {
+		key = b.Key.ID
+	}
+	// A rule's own values come first: the replacer takes the first pair
+	// that matches.
+	var pairs []string
+	for _, k := range sortedKeys(vars) {
+		pairs = append(pairs, "{"+k+"}", vars[k])
+	}
+	pairs = append(pairs,
+		"{bucket}", name, "{provider}", b.Provider, "{key}", key,
+		"{allowed}", strings.Join(sortedKeys(j.allowed), ", "),
+	)
+	return strings.NewReplacer(pairs...).Replace(r.Remediation)
+}
+
+func copyName(c providers.Copy) string {
+	s := fmt.Sprintf("%s:%s:%s", c.Provider, c.Account, c.Bucket)
+	if c.Region != "" {
+		s += "@" + c.Region
+	}
+	return s
+}
+
+func copyNames(cs []providers.Copy) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, copyName(c))
+	}
+	return out
+}
+
+func sortedUnique(s []string) []string {
+	out := append([]string{}, s...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
