@@ -1,0 +1,234 @@
+package aws
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/reachaudit/reachaudit/providers"
+)
+
+// endpoints are the resolved endpoint overrides; empty strings leave the
+// SDK's own resolution (which knows partitions and their DNS suffixes).
+type endpoints struct {
+	s3, kms, sts string
+	pathStyle    bool
+}
+
+func resolveEndpoints(cfg *Config) (endpoints, error) {
+	ep := endpoints{s3: cfg.Endpoint, kms: cfg.KMSEndpoint, sts: cfg.STSEndpoint, pathStyle: cfg.PathStyle}
+	if ep.kms == "" {
+		ep.kms = cfg.Endpoint
+	}
+	if ep.sts == "" {
+		ep.sts = cfg.Endpoint
+	}
+	for _, e := range []string{ep.s3, ep.kms, ep.sts} {
+		if e == "" {
+			continue
+		}
+		u, err := url.Parse(e)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return ep, fmt.Errorf("aws: endpoint %q is not an absolute URL", e)
+		}
+	}
+	if ep.s3 != "" && !ep.pathStyle {
+		u, _ := url.Parse(ep.s3)
+		// Virtual-hosted names (bucket.127.0.0.1) cannot resolve.
+		host := u.Hostname()
+		ep.pathStyle = host == "localhost" || net.ParseIP(host) != nil
+	}
+	return ep, nil
+}
+
+// loadBase builds the SDK configuration every client derives from: the
+// default credential chain (env, shared config and profile, SSO, web
+// identity, IMDS) unless static credentials were given, a retryer that
+// backs off on throttling, and the HTTP client's TLS settings.
+func loadBase(ctx context.Context, cfg *Config) (aws.Config, error) {
+	httpClient, err := newHTTPClient(cfg)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	opts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(httpClient),
+		config.WithRetryer(newRetryer),
+	}
+	if cfg.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(cfg.Profile))
+	}
+	if c := cfg.Credentials; c != nil {
+		opts = append(opts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)))
+	}
+	if cfg.Region != "" {
+		opts = append(opts, config.WithRegion(cfg.Region))
+	}
+	base, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("aws: load SDK configuration: %w", err)
+	}
+	if base.Region == "" {
+		base.Region = defaultRegion
+	}
+	return base, nil
+}
+
+func newRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = maxAttempts
+		o.MaxBackoff = maxBackoff
+		// The retry quota protects a single client from retry storms; a
+		// scan of thousands of buckets under throttling would exhaust it
+		// and fail calls that a backoff would have saved. Pacing is
+		// providers.Calls' job.
+		o.RateLimiter = ratelimit.None
+	})
+}
+
+func newHTTPClient(cfg *Config) (*awshttp.BuildableClient, error) {
+	var roots *x509.CertPool
+	if cfg.CACert != "" {
+		pem, err := os.ReadFile(cfg.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("aws: read ca_cert: %w", err)
+		}
+		roots, err = x509.SystemCertPool()
+		if err != nil {
+			roots = x509.NewCertPool()
+		}
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("aws: ca_cert %s holds no PEM certificate", cfg.CACert)
+		}
+	}
+	return awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		// The agent runs many buckets at once against few hosts.
+		tr.MaxIdleConnsPerHost = 128
+		if tr.TLSClientConfig == nil {
+			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		if roots != nil {
+			tr.TLSClientConfig.RootCAs = roots
+		}
+		if cfg.InsecureSkipVerify {
+			tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // the user asked for it by name
+		}
+	}), nil
+}
+
+// credentialsFor returns the credentials for an account: the base ones, or
+// the configured role assumed in that account. Each is built once.
+func (p *Provider) credentialsFor(account string) aws.CredentialsProvider {
+	if p.cfg.RoleName == "" {
+		return p.base.Credentials
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.creds[account]; ok {
+		return c
+	}
+	arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", partitionOf(p.region), account, p.cfg.RoleName)
+	client := sts.NewFromConfig(p.base, p.stsOptions)
+	assume := stscreds.NewAssumeRoleProvider(client, arn, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = "reachaudit"
+		if p.cfg.ExternalID != "" {
+			o.ExternalID = aws.String(p.cfg.ExternalID)
+		}
+	})
+	c := aws.NewCredentialsCache(countedCredentials{p: p, inner: assume})
+	p.creds[account] = c
+	return c
+}
+
+// countedCredentials puts AssumeRole through the call counter like every
+// other call.
+type countedCredentials struct {
+	p     *Provider
+	inner aws.CredentialsProvider
+}
+
+func (c countedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := call(ctx, c.p, "AssumeRole", c.inner.Retrieve)
+	if err != nil {
+		return creds, fmt.Errorf("assume role: %w", shortError(err))
+	}
+	return creds, nil
+}
+
+func (p *Provider) stsOptions(o *sts.Options) {
+	if p.endpoint.sts != "" {
+		o.BaseEndpoint = aws.String(p.endpoint.sts)
+	}
+}
+
+// s3Client returns the client for an account and region, built once.
+// SDK clients are safe for concurrent use.
+func (p *Provider) s3Client(account, region string) *s3.Client {
+	k := clientKey{account, region}
+	p.mu.Lock()
+	c, ok := p.s3c[k]
+	p.mu.Unlock()
+	if ok {
+		return c
+	}
+	creds := p.credentialsFor(account)
+	c = s3.NewFromConfig(p.base, func(o *s3.Options) {
+		o.Region = region
+		o.Credentials = creds
+		o.UsePathStyle = p.endpoint.pathStyle
+		if p.endpoint.s3 != "" {
+			o.BaseEndpoint = aws.String(p.endpoint.s3)
+		}
+	})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if prev, ok := p.s3c[k]; ok {
+		return prev
+	}
+	p.s3c[k] = c
+	return c
+}
+
+// kmsClient returns the KMS client for an account and region, built once.
+func (p *Provider) kmsClient(account, region string) *kms.Client {
+	k := clientKey{account, region}
+	p.mu.Lock()
+	c, ok := p.kmsc[k]
+	p.mu.Unlock()
+	if ok {
+		return c
+	}
+	creds := p.credentialsFor(account)
+	c = kms.NewFromConfig(p.base, func(o *kms.Options) {
+		o.Region = region
+		o.Credentials = creds
+		if p.endpoint.kms != "" {
+			o.BaseEndpoint = aws.String(p.endpoint.kms)
+		}
+	})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if prev, ok := p.kmsc[k]; ok {
+		return prev
+	}
+	p.kmsc[k] = c
+	return c
+}
+
+var _ providers.Provider = (*Provider)(nil)

@@ -1,0 +1,69 @@
+package aws
+
+import (
+	"regexp"
+	"strconv"
+
+	"github.com/reachaudit/reachaudit/providers/yamlfile"
+)
+
+// Config is the `providers.aws` section of the config file.
+type Config struct {
+	// Accounts to scan. Empty: the account of the default credentials.
+	Accounts []string `yaml:"accounts"`
+	// Regions limits the scan to buckets in these regions. Empty: every
+	// region the buckets are in.
+	Regions []string `yaml:"regions"`
+	// RoleName is assumed in each account (arn:<partition>:iam::<account>:role/<RoleName>).
+	// Empty: the default credential chain is used as it is.
+	RoleName string `yaml:"role_name"`
+	// ExternalID is passed when assuming RoleName, where the role requires one.
+	ExternalID string `yaml:"external_id"`
+	// Profile selects a shared-config profile for the base credentials.
+	Profile string `yaml:"profile"`
+	// Endpoint overrides the S3, KMS and STS endpoint (a VPC endpoint,
+	// MinIO, a sandbox). Path-style addressing is used when its host is an
+	// IP address or localhost, or when PathStyle is set.
+	Endpoint  string `yaml:"endpoint"`
+	PathStyle bool   `yaml:"path_style"`
+	// KMSEndpoint and STSEndpoint override Endpoint for those services.
+	KMSEndpoint string `yaml:"kms_endpoint"`
+	STSEndpoint string `yaml:"sts_endpoint"`
+	// Region is the region for the first calls (ListBuckets, STS);
+	// default us-east-1.
+	Region string `yaml:"region"`
+	// CACert is a PEM file of extra CAs to trust for the endpoints.
+	CACert string `yaml:"ca_cert"`
+	// InsecureSkipVerify turns off TLS verification, by name only.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+	// Canary, if set, is an object key whose HEAD is the reachability
+	// probe instead of a one-key list.
+	Canary string `yaml:"canary"`
+
+	// Credentials are static base credentials, set by the sandbox for the
+	// demo; never read from the config file.
+	Credentials *StaticCredentials `yaml:"-"`
+}
+
+// StaticCredentials is an access key pair.
+type StaticCredentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+}
+
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
+
+// Validate checks the section's values.
+func (c *Config) Validate(ch *yamlfile.Check) {
+	for i, a := range c.Accounts {
+		if !accountID.MatchString(a) {
+			ch.Errorf("accounts["+strconv.Itoa(i)+"]", "%q is not a 12-digit AWS account id", a)
+		}
+	}
+	for i, r := range c.Regions {
+		if _, ok := Place(r); !ok {
+			ch.Errorf("regions["+strconv.Itoa(i)+"]", "%q is not a known AWS region", r)
+		}
+	}
+}

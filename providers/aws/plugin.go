@@ -1,0 +1,180 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/reachaudit/reachaudit/providers"
+)
+
+const (
+	name   = "aws"
+	scheme = "s3"
+)
+
+func init() {
+	providers.Register(providers.Plugin{
+		Name:       name,
+		Scheme:     scheme,
+		Controller: Controller,
+		NewConfig:  func() providers.Config { return &Config{} },
+		Open: func(ctx context.Context, cfg providers.Config, env providers.Env) (providers.Provider, error) {
+			c, ok := cfg.(*Config)
+			if !ok {
+				return nil, fmt.Errorf("aws: configuration of type %T, want *aws.Config", cfg)
+			}
+			return Open(ctx, c, env)
+		},
+		Place: Place,
+	})
+}
+
+// Tuning that tests shorten; a real scan keeps the defaults.
+var (
+	// maxAttempts covers throttling (503 SlowDown, Throttling) and 5xx.
+	maxAttempts = 5
+	maxBackoff  = 20 * time.Second
+	// callTimeout bounds one call, its retries included, so that an
+	// endpoint that never answers costs a bounded time per bucket.
+	callTimeout = 60 * time.Second
+)
+
+// Provider scans S3 buckets through the SDK. It is safe for concurrent use.
+type Provider struct {
+	cfg      Config
+	base     aws.Config
+	region   string // for the account-wide calls
+	endpoint endpoints
+	log      *slog.Logger
+	calls    *providers.Calls
+	timeout  time.Duration
+
+	mu    sync.Mutex
+	creds map[string]aws.CredentialsProvider // by account
+	s3c   map[clientKey]*s3.Client
+	kmsc  map[clientKey]*kms.Client
+	// bucketRegions are the regions List learned, to place replication
+	// destinations without a call; bucket names are unique per partition.
+	bucketRegions sync.Map
+
+	keys     singleflight.Group
+	keyMu    sync.Mutex
+	keyCache map[string]keyResult
+}
+
+type clientKey struct{ account, region string }
+
+// Open builds the SDK configuration (the default credential chain, or the
+// static credentials a sandbox gives) and checks nothing remote: the first
+// call that needs the network is Accounts or List.
+func Open(ctx context.Context, cfg *Config, env providers.Env) (*Provider, error) {
+	log := env.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ep, err := resolveEndpoints(cfg)
+	if err != nil {
+		return nil, err
+	}
+	base, err := loadBase(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Provider{
+		cfg:      *cfg,
+		base:     base,
+		region:   base.Region,
+		endpoint: ep,
+		log:      log.With("provider", name),
+		calls:    env.Calls,
+		timeout:  callTimeout,
+		creds:    map[string]aws.CredentialsProvider{},
+		s3c:      map[clientKey]*s3.Client{},
+		kmsc:     map[clientKey]*kms.Client{},
+		keyCache: map[string]keyResult{},
+	}, nil
+}
+
+// Accounts returns the configured accounts, or the account of the base
+// credentials. It marks the start of a scan: the key cache is emptied so
+// that a provider kept across scans never reports a stale key state.
+func (p *Provider) Accounts(ctx context.Context) ([]string, error) {
+	p.keyMu.Lock()
+	p.keyCache = map[string]keyResult{}
+	p.keyMu.Unlock()
+	if len(p.cfg.Accounts) > 0 {
+		return slices.Clone(p.cfg.Accounts), nil
+	}
+	client := sts.NewFromConfig(p.base, p.stsOptions)
+	out, err := call(ctx, p, "GetCallerIdentity", func(ctx context.Context) (*sts.GetCallerIdentityOutput, error) {
+		return client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("aws: find the account of the default credentials: %w", shortError(err))
+	}
+	if out.Account == nil || *out.Account == "" {
+		return nil, errors.New("aws: GetCallerIdentity answered no account")
+	}
+	return []string{*out.Account}, nil
+}
+
+// List returns the buckets of one account, with their regions where
+// ListBuckets gives them, limited to the configured regions.
+func (p *Provider) List(ctx context.Context, account string) ([]providers.BucketRef, error) {
+	client := p.s3Client(account, p.region)
+	var refs []providers.BucketRef
+	in := &s3.ListBucketsInput{MaxBuckets: aws.Int32(1000)}
+	for {
+		out, err := call(ctx, p, "ListBuckets", func(ctx context.Context) (*s3.ListBucketsOutput, error) {
+			return client.ListBuckets(ctx, in)
+		})
+		if err != nil {
+			return refs, fmt.Errorf("aws: list buckets of account %s: %w", account, shortError(err))
+		}
+		for _, bk := range out.Buckets {
+			ref := providers.BucketRef{Account: account, Name: aws.ToString(bk.Name), Region: aws.ToString(bk.BucketRegion)}
+			if ref.Name == "" {
+				continue
+			}
+			if ref.Region == "" && len(p.cfg.Regions) > 0 {
+				// The filter needs the region; Describe then reuses it.
+				ref.Region = p.locate(ctx, client, ref.Name, nil)
+			}
+			if ref.Region != "" {
+				p.bucketRegions.Store(ref.Name, ref.Region)
+			}
+			// A bucket whose region could not be read is kept: dropping it
+			// would hide it from the audit.
+			if len(p.cfg.Regions) > 0 && ref.Region != "" && !slices.Contains(p.cfg.Regions, ref.Region) {
+				continue
+			}
+			refs = append(refs, ref)
+		}
+		token := aws.ToString(out.ContinuationToken)
+		if token == "" {
+			return refs, nil
+		}
+		in.ContinuationToken = aws.String(token)
+	}
+}
+
+// call runs one SDK call through the shared counter and rate limit, under
+// the per-call timeout.
+func call[T any](ctx context.Context, p *Provider, op string, fn func(context.Context) (T, error)) (T, error) {
+	return providers.Call(ctx, p.calls, op, func(ctx context.Context) (T, error) {
+		ctx, cancel := context.WithTimeout(ctx, p.timeout)
+		defer cancel()
+		return fn(ctx)
+	})
+}
