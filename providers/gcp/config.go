@@ -1,0 +1,94 @@
+package gcp
+
+import (
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/reachaudit/reachaudit/providers/yamlfile"
+)
+
+// Config is the `providers.gcp` section of the config file.
+type Config struct {
+	// Projects are the project ids whose buckets are scanned.
+	Projects []string `yaml:"projects"`
+	// CredentialsFile is a credentials JSON file (service account key,
+	// workload identity federation, authorized user). Empty: Application
+	// Default Credentials.
+	CredentialsFile string `yaml:"credentials_file"`
+	// ImpersonateServiceAccount is a service account e-mail whose
+	// short-lived token is used for every call, minted with the base
+	// credentials.
+	ImpersonateServiceAccount string `yaml:"impersonate_service_account"`
+	// Endpoint overrides the Cloud Storage JSON API endpoint, for example
+	// a Private Service Connect endpoint or a sandbox
+	// ("http://127.0.0.1:4443/storage/v1/").
+	Endpoint string `yaml:"endpoint"`
+	// KMSEndpoint overrides the Cloud KMS gRPC endpoint (host:port).
+	KMSEndpoint string `yaml:"kms_endpoint"`
+	// WithoutAuthentication sends no credentials at all, for emulators.
+	WithoutAuthentication bool `yaml:"without_authentication"`
+	// Insecure allows plain-text HTTP and gRPC to the endpoints above, for
+	// local emulators; it must be asked for by name.
+	Insecure bool `yaml:"insecure"`
+	// Canary, if set, is an object name whose metadata GET is the
+	// reachability probe instead of a one-object list.
+	Canary string `yaml:"canary"`
+	// Timeout bounds each API call, retries included; default 30s.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+var (
+	projectID    = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	serviceEmail = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.iam\.gserviceaccount\.com$`)
+)
+
+// Validate checks the section's values.
+func (c *Config) Validate(ch *yamlfile.Check) {
+	if len(c.Projects) == 0 {
+		ch.Errorf("projects", "is required: the ids of the projects to scan")
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Projects {
+		path := "projects[" + strconv.Itoa(i) + "]"
+		switch {
+		case !projectID.MatchString(p):
+			ch.Errorf(path, "%q is not a GCP project id (6-30 lower-case letters, digits and hyphens)", p)
+		case seen[p]:
+			ch.Errorf(path, "%q is listed twice", p)
+		}
+		seen[p] = true
+	}
+	if c.ImpersonateServiceAccount != "" && !serviceEmail.MatchString(c.ImpersonateServiceAccount) {
+		ch.Errorf("impersonate_service_account", "%q is not a service account e-mail (NAME@PROJECT.iam.gserviceaccount.com)", c.ImpersonateServiceAccount)
+	}
+	if c.WithoutAuthentication && (c.CredentialsFile != "" || c.ImpersonateServiceAccount != "") {
+		ch.Errorf("without_authentication", "cannot be combined with credentials_file or impersonate_service_account")
+	}
+	if c.Endpoint != "" {
+		u, err := url.Parse(c.Endpoint)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			ch.Errorf("endpoint", "%q is not an http(s) URL such as https://storage.example.com/storage/v1/", c.Endpoint)
+		case u.Scheme == "http" && !c.Insecure:
+			ch.Errorf("endpoint", "%q is plain HTTP; set insecure: true to allow it", c.Endpoint)
+		}
+	}
+	if c.KMSEndpoint != "" {
+		if _, port, err := net.SplitHostPort(c.KMSEndpoint); err != nil || port == "" {
+			ch.Errorf("kms_endpoint", "%q is not host:port", c.KMSEndpoint)
+		}
+	}
+	if c.Timeout < 0 {
+		ch.Errorf("timeout", "must not be negative")
+	}
+}
+
+func (c *Config) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return 30 * time.Second
+}

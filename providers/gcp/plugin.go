@@ -1,0 +1,168 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	kms "cloud.google.com/go/kms/apiv1"
+	"cloud.google.com/go/storage"
+	"github.com/googleapis/gax-go/v2"
+	"golang.org/x/sync/singleflight"
+	"google.golang.org/api/impersonate"
+	"google.golang.org/api/iterator"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/reachaudit/reachaudit/providers"
+)
+
+// Controller is Google's ultimate parent.
+var Controller = providers.Party{Jurisdiction: "US", Entity: "Alphabet Inc. (Google LLC)"}
+
+func init() {
+	providers.Register(providers.Plugin{
+		Name:       "gcp",
+		Scheme:     "gs",
+		Controller: Controller,
+		NewConfig:  func() providers.Config { return &Config{} },
+		Open:       open,
+		Place:      Place,
+	})
+}
+
+// readOnlyScopes are the narrowest scopes that cover every call made here.
+var readOnlyScopes = []string{
+	"https://www.googleapis.com/auth/devstorage.read_only",
+	"https://www.googleapis.com/auth/cloudkms.readonly",
+}
+
+// pageSize is the largest page the bucket list answers.
+const pageSize = 1000
+
+type provider struct {
+	cfg     *Config
+	env     providers.Env
+	storage *storage.Client
+	kms     *kms.KeyManagementClient
+
+	// listed holds the metadata the bucket list returned, so that Describe
+	// does not fetch it again; an entry is removed when it is used.
+	mu     sync.Mutex
+	listed map[string]*storage.BucketAttrs
+
+	keys    sync.Map // key name → keyResult
+	keyOnce singleflight.Group
+}
+
+func open(ctx context.Context, c providers.Config, env providers.Env) (providers.Provider, error) {
+	cfg, ok := c.(*Config)
+	if !ok {
+		return nil, fmt.Errorf("gcp: configuration of type %T", c)
+	}
+	auth, err := authOptions(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	sopts := append([]option.ClientOption{}, auth...)
+	if cfg.Endpoint != "" {
+		sopts = append(sopts, option.WithEndpoint(cfg.Endpoint))
+	}
+	sc, err := storage.NewClient(ctx, sopts...)
+	if err != nil {
+		return nil, fmt.Errorf("gcp: storage client: %w", err)
+	}
+	// Retries are bounded so that a failing call becomes an unknown in
+	// seconds rather than holding the scan; throttling and 5xx are still
+	// retried with backoff.
+	sc.SetRetry(
+		storage.WithBackoff(gax.Backoff{Initial: 200 * time.Millisecond, Max: 5 * time.Second, Multiplier: 2}),
+		storage.WithMaxAttempts(4),
+	)
+	kopts := append([]option.ClientOption{}, auth...)
+	if cfg.KMSEndpoint != "" {
+		kopts = append(kopts, option.WithEndpoint(cfg.KMSEndpoint))
+	}
+	if cfg.Insecure {
+		kopts = append(kopts, option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	}
+	kc, err := kms.NewKeyManagementClient(ctx, kopts...)
+	if err != nil {
+		sc.Close()
+		return nil, fmt.Errorf("gcp: KMS client: %w", err)
+	}
+	if env.Logger == nil {
+		env.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &provider{cfg: cfg, env: env, storage: sc, kms: kc, listed: map[string]*storage.BucketAttrs{}}, nil
+}
+
+// authOptions picks the credentials: none (emulators), a credentials file,
+// Application Default Credentials, and optionally an impersonated service
+// account on top of either.
+func authOptions(ctx context.Context, cfg *Config) ([]option.ClientOption, error) {
+	if cfg.WithoutAuthentication {
+		return []option.ClientOption{option.WithoutAuthentication()}, nil
+	}
+	var base []option.ClientOption
+	if cfg.CredentialsFile != "" {
+		base = append(base, option.WithCredentialsFile(cfg.CredentialsFile))
+	}
+	if cfg.ImpersonateServiceAccount == "" {
+		return append(base, option.WithScopes(readOnlyScopes...)), nil
+	}
+	ts, err := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{
+		TargetPrincipal: cfg.ImpersonateServiceAccount,
+		Scopes:          readOnlyScopes,
+	}, base...)
+	if err != nil {
+		return nil, fmt.Errorf("gcp: impersonate %s: %w", cfg.ImpersonateServiceAccount, err)
+	}
+	return []option.ClientOption{option.WithTokenSource(ts)}, nil
+}
+
+// Accounts are the configured projects.
+func (p *provider) Accounts(context.Context) ([]string, error) {
+	return append([]string(nil), p.cfg.Projects...), nil
+}
+
+// List pages through the project's buckets. The list answers each bucket's
+// full metadata, which is kept for Describe.
+func (p *provider) List(ctx context.Context, project string) ([]providers.BucketRef, error) {
+	var refs []providers.BucketRef
+	token := ""
+	for {
+		var next string
+		page, err := providers.Call(ctx, p.env.Calls, "storage.buckets.list",
+			func(ctx context.Context) ([]*storage.BucketAttrs, error) {
+				ctx, cancel := context.WithTimeout(ctx, p.cfg.timeout())
+				defer cancel()
+				var page []*storage.BucketAttrs
+				n, err := iterator.NewPager(p.storage.Buckets(ctx, project), pageSize, token).NextPage(&page)
+				next = n
+				return page, err
+			})
+		if err != nil {
+			return nil, fmt.Errorf("gcp: list buckets of project %s: %w", project, explain(err, "storage.buckets.list"))
+		}
+		p.mu.Lock()
+		for _, a := range page {
+			p.listed[project+"/"+a.Name] = a
+			refs = append(refs, providers.BucketRef{Account: project, Name: a.Name, Region: regionOf(a)})
+		}
+		p.mu.Unlock()
+		if next == "" {
+			return refs, nil
+		}
+		token = next
+	}
+}
+
+// Close releases the clients.
+func (p *provider) Close() error {
+	return errors.Join(p.storage.Close(), p.kms.Close())
+}
