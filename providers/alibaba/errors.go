@@ -1,0 +1,100 @@
+package alibaba
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/alibabacloud-go/tea/tea"
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/reachaudit/reachaudit/providers"
+)
+
+// errorInfo extracts the HTTP status and the service's error code from an
+// OSS or KMS SDK error; 0 and "" when the error did not come from an answer.
+func errorInfo(err error) (status int, code string) {
+	var se oss.ServiceError
+	if errors.As(err, &se) {
+		return se.StatusCode, se.Code
+	}
+	var sep *oss.ServiceError
+	if errors.As(err, &sep) && sep != nil {
+		return sep.StatusCode, sep.Code
+	}
+	var ue oss.UnexpectedStatusCodeError
+	if errors.As(err, &ue) {
+		return ue.Got(), ""
+	}
+	var te *tea.SDKError
+	if errors.As(err, &te) && te != nil {
+		return tea.IntValue(te.StatusCode), tea.StringValue(te.Code)
+	}
+	return 0, ""
+}
+
+// absent are the codes with which OSS says a configuration does not exist:
+// facts about the bucket, not failures.
+var absent = map[string]bool{
+	"NoSuchReplicationConfiguration":       true,
+	"NoSuchBucketPolicy":                   true,
+	"NoSuchTagSet":                         true,
+	"NoSuchServerSideEncryptionRule":       true,
+	"NoSuchPublicAccessBlockConfiguration": true,
+}
+
+func isAbsent(err error) bool {
+	_, code := errorInfo(err)
+	return absent[code]
+}
+
+func isDenied(err error) bool {
+	status, code := errorInfo(err)
+	return code == "AccessDenied" || code == "Forbidden" || code == "Forbidden.RAM" ||
+		strings.HasPrefix(code, "Forbidden.") || (status == 403 && code == "")
+}
+
+// retryable reports throttling and server errors, which are worth another
+// try after a pause; timeouts are not, they already cost a full timeout.
+func retryable(err error) bool {
+	status, code := errorInfo(err)
+	if providers.Classify(err, status, code) == providers.FailThrottled {
+		return true
+	}
+	return status >= 500 && status != 501
+}
+
+const attempts = 3
+
+// retryBase is the first pause between attempts; it doubles, with jitter.
+var retryBase = 100 * time.Millisecond
+
+// call runs one API call through providers.Call, bounded by the call
+// timeout, retrying throttling and server errors with backoff. Every
+// attempt is counted.
+func call[T any](ctx context.Context, p *provider, op string, fn func(context.Context) (T, error)) (T, error) {
+	var v T
+	var err error
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			d := retryBase << (i - 1)
+			d += time.Duration(rand.Int64N(int64(d)/2 + 1))
+			select {
+			case <-ctx.Done():
+				return v, errors.Join(err, ctx.Err())
+			case <-time.After(d):
+			}
+		}
+		v, err = providers.Call(ctx, p.env.Calls, op, func(ctx context.Context) (T, error) {
+			cctx, cancel := context.WithTimeout(ctx, p.timeout)
+			defer cancel()
+			return fn(cctx)
+		})
+		if err == nil || !retryable(err) {
+			return v, err
+		}
+	}
+	return v, err
+}

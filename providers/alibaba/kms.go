@@ -1,0 +1,77 @@
+package alibaba
+
+import (
+	"context"
+	"fmt"
+
+	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
+	util "github.com/alibabacloud-go/tea-utils/v2/service"
+	"github.com/alibabacloud-go/tea/tea"
+)
+
+// keyResult is a described key, or why it could not be described; both are
+// cached, so a key shared by many buckets is asked about once per scan.
+type keyResult struct {
+	meta keyMeta
+	err  error
+}
+
+// describeKey asks KMS about a key of account in region, once per key.
+func (p *provider) describeKey(ctx context.Context, account, region, keyID string) (keyMeta, error) {
+	k := account + "/" + region + "/" + keyID
+	p.mu.Lock()
+	r, ok := p.keys[k]
+	p.mu.Unlock()
+	if ok {
+		return r.meta, r.err
+	}
+	v, _, _ := p.flight.Do(k, func() (any, error) {
+		meta, err := p.describeKeyOnce(ctx, account, region, keyID)
+		r := keyResult{meta: meta, err: err}
+		// A context that ended says nothing about the key: not cached.
+		if ctx.Err() == nil {
+			p.mu.Lock()
+			p.keys[k] = r
+			p.mu.Unlock()
+		}
+		return r, nil
+	})
+	r = v.(keyResult)
+	return r.meta, r.err
+}
+
+func (p *provider) describeKeyOnce(ctx context.Context, account, region, keyID string) (keyMeta, error) {
+	c, err := p.kmsClient(account, region)
+	if err != nil {
+		return keyMeta{}, err
+	}
+	ms := int(p.timeout.Milliseconds())
+	runtime := &util.RuntimeOptions{
+		ReadTimeout:    tea.Int(ms),
+		ConnectTimeout: tea.Int(ms),
+		IgnoreSSL:      tea.Bool(p.cfg.InsecureSkipVerify),
+		Autoretry:      tea.Bool(false), // call retries, and counts each attempt
+	}
+	return call(ctx, p, "DescribeKey", func(context.Context) (keyMeta, error) {
+		// The KMS SDK takes no context; its own timeouts bound the call.
+		out, err := c.DescribeKeyWithOptions(&kms.DescribeKeyRequest{KeyId: tea.String(keyID)}, runtime)
+		if err != nil {
+			return keyMeta{}, err
+		}
+		if out == nil || out.Body == nil || out.Body.KeyMetadata == nil {
+			return keyMeta{}, fmt.Errorf("DescribeKey answered without KeyMetadata")
+		}
+		m := out.Body.KeyMetadata
+		return keyMeta{
+			KeyID:              tea.StringValue(m.KeyId),
+			Arn:                tea.StringValue(m.Arn),
+			Creator:            tea.StringValue(m.Creator),
+			Origin:             tea.StringValue(m.Origin),
+			ProtectionLevel:    tea.StringValue(m.ProtectionLevel),
+			KeyState:           tea.StringValue(m.KeyState),
+			DeleteDate:         tea.StringValue(m.DeleteDate),
+			MaterialExpireTime: tea.StringValue(m.MaterialExpireTime),
+			DKMSInstanceID:     tea.StringValue(m.DKMSInstanceId),
+		}, nil
+	})
+}
