@@ -622,4 +622,3 @@ func TestPathStyle(t *testing.T) {
 		}
 	}
 }
-
