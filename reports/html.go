@@ -1,0 +1,291 @@
+package reports
+
+import (
+	_ "embed"
+	"html/template"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/providers"
+)
+
+//go:embed report.html.tmpl
+var reportTemplate string
+
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"resource": func(provider, account, bucket string) string { return resourceName(provider, account, bucket) },
+	"evidence": func(ev map[string]any) string { return evidenceSummary(ev, 600) },
+	"join":     strings.Join,
+	"upper":    strings.ToUpper,
+	"sevnum":   func(s risk.Severity) int { return int(s) },
+	"add":      func(a, b int) int { return a + b },
+	"mul":      func(a, b int) int { return a * b },
+	"keyid": func(k *providers.Key) string {
+		if k == nil {
+			return "-"
+		}
+		return k.ID + " (" + string(k.State) + ")"
+	},
+	"copies": func(cs []providers.Copy) string {
+		if len(cs) == 0 {
+			return "none"
+		}
+		parts := make([]string, 0, len(cs))
+		for _, c := range cs {
+			parts = append(parts, c.Provider+":"+c.Bucket+" "+c.Region)
+		}
+		return strings.Join(parts, ", ")
+	},
+	"date": func(d risk.Date) string {
+		if d.IsZero() {
+			return "never"
+		}
+		return d.Format("2006-01-02")
+	},
+}).Parse(reportTemplate))
+
+// htmlView is what the template needs beyond the Result: per-provider and
+// per-jurisdiction counts and the chart geometry, all computed here so the
+// template stays declarative.
+type htmlView struct {
+	R         *agent.Result
+	Generated string
+	Version   string
+	Exposed   int // buckets with an open expose finding
+	Blocked   int // buckets with an open block finding
+	Providers []providerRow
+	Juris     []jurisdictionRow
+	Severity  []severityBar
+	Matrix    matrixChart
+	Buckets   []bucketRow
+}
+
+type providerRow struct {
+	Provider                  string
+	Buckets, Exposed, Blocked int
+	Open                      int
+	Worst                     string
+}
+
+type jurisdictionRow struct {
+	Code                     string
+	Concern                  bool
+	DataHere, ControlledHere int
+	Exposed, Blocked         int
+}
+
+type severityBar struct {
+	Label        string
+	Count, Width int
+	Y            int
+}
+
+type matrixChart struct {
+	Cols          []string
+	Rows          []matrixRow
+	Width, Height int
+}
+
+type matrixRow struct {
+	Provider string
+	Y        int
+	Cells    []matrixCell
+}
+
+type matrixCell struct {
+	X, Count int
+	Class    string
+	Title    string
+}
+
+type bucketRow struct {
+	B     *providers.Bucket
+	Open  int
+	Worst string
+	Sev   int
+}
+
+func encodeHTML(w io.Writer, r *agent.Result, opts Options) error {
+	return htmlTemplate.Execute(w, buildView(r, opts))
+}
+
+func buildView(r *agent.Result, opts Options) *htmlView {
+	v := &htmlView{R: r, Generated: opts.now().Format("2006-01-02 15:04:05 UTC"), Version: opts.version()}
+
+	// Which buckets could be exposed or blocked, and through which jurisdictions.
+	type flags struct{ exposed, blocked bool }
+	byBucket := map[bucketKey]*flags{}
+	jurExposed, jurBlocked := map[string]map[bucketKey]bool{}, map[string]map[bucketKey]bool{}
+	mark := func(m map[string]map[bucketKey]bool, j string, k bucketKey) {
+		if m[j] == nil {
+			m[j] = map[bucketKey]bool{}
+		}
+		m[j][k] = true
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Status != risk.StatusOpen || (f.Risk != risk.RiskExpose && f.Risk != risk.RiskBlock) {
+			continue
+		}
+		k := bucketKey{f.Provider, f.Account, f.Bucket}
+		fl := byBucket[k]
+		if fl == nil {
+			fl = &flags{}
+			byBucket[k] = fl
+		}
+		for _, j := range f.Jurisdictions {
+			if f.Risk == risk.RiskExpose {
+				mark(jurExposed, j, k)
+			} else {
+				mark(jurBlocked, j, k)
+			}
+		}
+		if f.Risk == risk.RiskExpose {
+			fl.exposed = true
+		} else {
+			fl.blocked = true
+		}
+	}
+	for _, fl := range byBucket {
+		if fl.exposed {
+			v.Exposed++
+		}
+		if fl.blocked {
+			v.Blocked++
+		}
+	}
+
+	counts := bucketCounts(r)
+	provIdx := map[string]*providerRow{}
+	jurIdx := map[string]*jurisdictionRow{}
+	jur := func(code string) *jurisdictionRow {
+		if jurIdx[code] == nil {
+			jurIdx[code] = &jurisdictionRow{Code: code, Concern: slices.Contains(r.Policy.Concern, code)}
+		}
+		return jurIdx[code]
+	}
+	type cellKey struct{ provider, country string }
+	cells := map[cellKey]*matrixCell{}
+	countries := map[string]bool{}
+	for i := range r.Buckets {
+		b := &r.Buckets[i]
+		k := bucketKey{b.Provider, b.Account, b.Name}
+		c := counts[k]
+		row := bucketRow{B: b, Open: c.open, Worst: "clean", Sev: -1}
+		if c.open > 0 {
+			row.Worst, row.Sev = c.worst.String(), int(c.worst)
+		}
+		v.Buckets = append(v.Buckets, row)
+
+		p := provIdx[b.Provider]
+		if p == nil {
+			p = &providerRow{Provider: b.Provider, Worst: "clean"}
+			provIdx[b.Provider] = p
+		}
+		p.Buckets++
+		p.Open += c.open
+		if c.open > 0 && (p.Worst == "clean" || severityRank(p.Worst) < int(c.worst)) {
+			p.Worst = c.worst.String()
+		}
+		if fl := byBucket[k]; fl != nil {
+			if fl.exposed {
+				p.Exposed++
+			}
+			if fl.blocked {
+				p.Blocked++
+			}
+		}
+		for _, country := range b.Countries {
+			jur(country).DataHere++
+			countries[country] = true
+			ck := cellKey{b.Provider, country}
+			cell := cells[ck]
+			if cell == nil {
+				cell = &matrixCell{Class: "clean"}
+				cells[ck] = cell
+			}
+			cell.Count++
+			if c.open > 0 && (cell.Class == "clean" || severityRank(cell.Class) < int(c.worst)) {
+				cell.Class = c.worst.String()
+			}
+		}
+		for _, j := range uniq(b.Controller, b.Operator) {
+			jur(j).ControlledHere++
+		}
+	}
+	for j, m := range jurExposed {
+		jur(j).Exposed = len(m)
+	}
+	for j, m := range jurBlocked {
+		jur(j).Blocked = len(m)
+	}
+
+	for _, p := range sortedKeys(provIdx) {
+		v.Providers = append(v.Providers, *provIdx[p])
+	}
+	for _, j := range sortedKeys(jurIdx) {
+		v.Juris = append(v.Juris, *jurIdx[j])
+	}
+
+	maxCount := 0
+	for sev := risk.Critical; sev >= risk.Info; sev-- {
+		maxCount = max(maxCount, r.Summary.BySeverity[sev.String()])
+	}
+	for i, sev := 0, risk.Critical; sev >= risk.Info; i, sev = i+1, sev-1 {
+		n := r.Summary.BySeverity[sev.String()]
+		width := 0
+		if maxCount > 0 {
+			width = n * 300 / maxCount
+		}
+		v.Severity = append(v.Severity, severityBar{Label: sev.String(), Count: n, Width: width, Y: i * 28})
+	}
+
+	m := &v.Matrix
+	m.Cols = sortedKeys(countries)
+	for i, p := range v.Providers {
+		row := matrixRow{Provider: p.Provider, Y: 40 + i*36}
+		for j, country := range m.Cols {
+			cell := matrixCell{X: 90 + j*44, Class: "none"}
+			if c := cells[cellKey{p.Provider, country}]; c != nil {
+				cell.Count, cell.Class = c.Count, c.Class
+			}
+			cell.Title = p.Provider + " in " + country + ": " + strconv.Itoa(cell.Count) + " bucket(s), worst " + cell.Class
+			row.Cells = append(row.Cells, cell)
+		}
+		m.Rows = append(m.Rows, row)
+	}
+	m.Width = 100 + len(m.Cols)*44
+	m.Height = 50 + len(m.Rows)*36
+	return v
+}
+
+func severityRank(name string) int {
+	s, err := risk.ParseSeverity(name)
+	if err != nil {
+		return -1
+	}
+	return int(s)
+}
+
+func uniq(values ...string) []string {
+	var out []string
+	for _, v := range values {
+		if v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

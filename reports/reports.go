@@ -1,0 +1,153 @@
+package reports
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/providers"
+)
+
+// Product names this tool in the formats that carry a product name.
+const Product = "reachaudit"
+
+// Options tune an encoding.
+type Options struct {
+	// Color turns on ANSI colour in the table format; the caller sets it
+	// when the output is a terminal.
+	Color bool
+	// Now is the time the report says it was generated; zero means the
+	// time of the call. Tests set it for deterministic output.
+	Now time.Time
+	// Version is this tool's version, written where a format names the
+	// product version (ocsf, cef, html).
+	Version string
+}
+
+func (o Options) now() time.Time {
+	if o.Now.IsZero() {
+		return time.Now().UTC()
+	}
+	return o.Now.UTC()
+}
+
+func (o Options) version() string {
+	if o.Version == "" {
+		return "dev"
+	}
+	return o.Version
+}
+
+// DefaultFormat is the format used when none is named.
+const DefaultFormat = "table"
+
+// encoders maps a format name to the function that writes a whole Result.
+var encoders = map[string]func(w io.Writer, r *agent.Result, opts Options) error{
+	"table": encodeTable,
+	"json":  encodeJSON,
+	"jsonl": encodeJSONL,
+	"csv":   encodeCSV,
+	"ocsf":  encodeOCSF,
+	"cef":   encodeCEF,
+	"html":  encodeHTML,
+}
+
+// Formats lists the format names Encode accepts, sorted.
+func Formats() []string {
+	out := make([]string, 0, len(encoders))
+	for name := range encoders {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ErrUnknownFormat is returned for a format name Formats does not list.
+var ErrUnknownFormat = errors.New("unknown format")
+
+// Encode writes r to w in format ("" means DefaultFormat).
+func Encode(w io.Writer, format string, r *agent.Result, opts Options) error {
+	if format == "" {
+		format = DefaultFormat
+	}
+	enc, ok := encoders[format]
+	if !ok {
+		return fmt.Errorf("%w %q (want one of %v)", ErrUnknownFormat, format, Formats())
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := enc(bw, r, opts); err != nil {
+		return fmt.Errorf("encode %s: %w", format, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("encode %s: %w", format, err)
+	}
+	return nil
+}
+
+// FindingEncoder renders one finding as one self-contained message, for
+// sinks that deliver finding by finding (syslog, HEC, webhook).
+type FindingEncoder interface {
+	// AppendFinding appends f's message to dst, without a trailing newline.
+	AppendFinding(dst []byte, f *risk.Finding) ([]byte, error)
+}
+
+// findingEncoders maps the formats that have a per-finding form.
+var findingEncoders = map[string]func(r *agent.Result, opts Options) FindingEncoder{
+	"json":  func(r *agent.Result, opts Options) FindingEncoder { return newJSONLEncoder(r) },
+	"jsonl": func(r *agent.Result, opts Options) FindingEncoder { return newJSONLEncoder(r) },
+	"ocsf":  func(r *agent.Result, opts Options) FindingEncoder { return newOCSFEncoder(r, opts) },
+	"cef":   func(r *agent.Result, opts Options) FindingEncoder { return newCEFEncoder(r, opts) },
+}
+
+// FindingFormats lists the formats NewFindingEncoder accepts, sorted.
+// "json" and "jsonl" give the same message: one finding as a JSON object.
+func FindingFormats() []string {
+	out := make([]string, 0, len(findingEncoders))
+	for name := range findingEncoders {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// NewFindingEncoder returns the per-finding encoder of format for the
+// findings of r.
+func NewFindingEncoder(format string, r *agent.Result, opts Options) (FindingEncoder, error) {
+	mk, ok := findingEncoders[format]
+	if !ok {
+		return nil, fmt.Errorf("%w %q for per-finding delivery (want one of %v)", ErrUnknownFormat, format, FindingFormats())
+	}
+	return mk(r, opts), nil
+}
+
+// bucketIndex finds the record a finding is about.
+type bucketIndex map[bucketKey]*providers.Bucket
+
+type bucketKey struct{ provider, account, name string }
+
+func indexBuckets(r *agent.Result) bucketIndex {
+	idx := make(bucketIndex, len(r.Buckets))
+	for i := range r.Buckets {
+		b := &r.Buckets[i]
+		idx[bucketKey{b.Provider, b.Account, b.Name}] = b
+	}
+	return idx
+}
+
+// of returns f's bucket record, or nil when the result does not hold it.
+func (idx bucketIndex) of(f *risk.Finding) *providers.Bucket {
+	return idx[bucketKey{f.Provider, f.Account, f.Bucket}]
+}
+
+// risks is the order the table and the html report group findings in.
+var risks = []string{risk.RiskExpose, risk.RiskBlock, risk.RiskResidency, risk.RiskHygiene, risk.RiskUnknown}
+
+// resourceName is the provider:account:bucket form the policy's exceptions use.
+func resourceName(provider, account, bucket string) string {
+	return provider + ":" + account + ":" + bucket
+}
