@@ -1,0 +1,28 @@
+package awsemu
+
+import (
+	"github.com/reachaudit/reachaudit/providers"
+	"github.com/reachaudit/reachaudit/providers/aws"
+)
+
+// RoleName is the role the organisation's key pair assumes in each account
+// in the configuration Config returns; any role name would do.
+const RoleName = "ReachAuditReadOnly"
+
+// Config returns the plugin configuration that scans the emulator as a
+// real organisation is scanned: the organisation's key pair as base
+// credentials, a role assumed in each of its accounts, and the emulator as
+// the endpoint of S3, KMS and STS.
+func (s *Server) Config() providers.Config {
+	org := s.OrganisationCredentials()
+	return &aws.Config{
+		Accounts: append([]string(nil), s.w.orgAccounts...),
+		RoleName: RoleName,
+		Endpoint: s.url,
+		Region:   "us-east-1",
+		Credentials: &aws.StaticCredentials{
+			AccessKeyID:     org.AccessKeyID,
+			SecretAccessKey: org.SecretAccessKey,
+		},
+	}
+}
