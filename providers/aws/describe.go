@@ -93,6 +93,9 @@ func (p *Provider) Describe(ctx context.Context, ref providers.BucketRef) (b pro
 	}
 	if region == "" {
 		region = p.locate(ctx, p.s3Client(ref.Account, p.region), ref.Name, &b)
+		if region != "" {
+			p.bucketRegions.Store(ref.Name, region)
+		}
 	}
 	p.place(&b, region)
 	if region == "" {
