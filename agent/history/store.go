@@ -1,0 +1,477 @@
+package history
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+
+	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/risk"
+)
+
+// Status of a run.
+type Status string
+
+const (
+	// StatusOK: the scan covered everything it was asked to.
+	StatusOK Status = "ok"
+	// StatusPartial: the scan was cut short (timeout, shutdown) or some
+	// provider or account could not be listed; what it holds is true but
+	// not complete.
+	StatusPartial Status = "partial"
+	// StatusFailed: the scan produced no result.
+	StatusFailed Status = "failed"
+)
+
+// ErrNotFound is returned when no run matches.
+var ErrNotFound = errors.New("no such run")
+
+// Run is one stored run. Result is nil for failed runs and in what List
+// returns; Get, Latest and Baseline load it.
+type Run struct {
+	ID         string    `json:"run_id"`
+	Schedule   string    `json:"schedule"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Status     Status    `json:"status"`
+	Error      string    `json:"error,omitempty"`
+	Buckets    int       `json:"buckets"`
+	Findings   int       `json:"findings"`
+	Open       int       `json:"open"`
+	Critical   int       `json:"critical"`
+	High       int       `json:"high"`
+	// New, Changed and Resolved count the drift from the run's baseline.
+	New      int           `json:"new"`
+	Changed  int           `json:"changed"`
+	Resolved int           `json:"resolved"`
+	Result   *agent.Result `json:"result,omitempty"`
+}
+
+// StatusOf classifies a scan's outcome: failed without a result, partial
+// when the result was cut short, carries run errors or came with an error.
+func StatusOf(res *agent.Result, err error) Status {
+	switch {
+	case res == nil:
+		return StatusFailed
+	case err != nil || res.Partial || len(res.Errors) > 0:
+		return StatusPartial
+	}
+	return StatusOK
+}
+
+// Store is a history database. It is safe for concurrent use; one process
+// should write to a file at a time, any number may read.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// migrations[i] brings the schema from user_version i to i+1. Append only.
+var migrations = []string{
+	`CREATE TABLE runs (
+		seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+		id          TEXT    NOT NULL UNIQUE,
+		schedule    TEXT    NOT NULL,
+		started_at  INTEGER NOT NULL, -- unix milliseconds, UTC
+		finished_at INTEGER NOT NULL,
+		status      TEXT    NOT NULL CHECK (status IN ('ok', 'partial', 'failed')),
+		error       TEXT    NOT NULL DEFAULT '',
+		buckets     INTEGER NOT NULL DEFAULT 0,
+		findings    INTEGER NOT NULL DEFAULT 0,
+		open        INTEGER NOT NULL DEFAULT 0,
+		critical    INTEGER NOT NULL DEFAULT 0,
+		high        INTEGER NOT NULL DEFAULT 0,
+		new         INTEGER NOT NULL DEFAULT 0,
+		changed     INTEGER NOT NULL DEFAULT 0,
+		resolved    INTEGER NOT NULL DEFAULT 0,
+		-- the whole Result document as gzip-compressed JSON: drift and
+		-- "history show" need the full records, never a query inside them
+		result      BLOB
+	);
+	CREATE INDEX runs_by_schedule ON runs (schedule, status, seq);
+	CREATE INDEX runs_by_start ON runs (started_at);`,
+}
+
+// Open opens the history database at path, creating it and bringing its
+// schema up to date. The directory must exist.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if fi, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("history %s: %w", path, err)
+		} else if !fi.IsDir() {
+			return nil, fmt.Errorf("history %s: %s is not a directory", path, dir)
+		}
+	}
+	s, err := open(ctx, path, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("history %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// OpenReadOnly opens an existing history database for reading, for the
+// history commands that may run while an agent writes to it.
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("history %s: %w", path, err)
+	}
+	s, err := open(ctx, path, "mode=ro&")
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.version(ctx)
+	if err == nil && v > len(migrations) {
+		err = fmt.Errorf("schema version %d is newer than this program knows (%d)", v, len(migrations))
+	}
+	if err == nil && v < len(migrations) {
+		err = fmt.Errorf("schema version %d is older than this program needs (%d); run the agent once to upgrade it", v, len(migrations))
+	}
+	if err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("history %s: %w", path, err)
+	}
+	return s, nil
+}
+
+var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
+func open(ctx context.Context, path, mode string) (*Store, error) {
+	// WAL lets readers work while the agent writes; the busy timeout makes
+	// a second writer wait instead of failing; immediate transactions take
+	// the write lock up front so two writers never deadlock on upgrade.
+	dsn := "file:" + uriEscaper.Replace(path) + "?" + mode +
+		"_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	if mode == "" {
+		dsn += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("history %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("history %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) version(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v)
+	return v, err
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	v, err := s.version(ctx)
+	if err != nil {
+		return err
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this program knows (%d)", v, len(migrations))
+	}
+	if v == 0 {
+		// Only takes effect before the first table exists: lets pruning
+		// give pages back to the file system.
+		if _, err := s.db.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
+			return err
+		}
+	}
+	for i := v; i < len(migrations); i++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// Record stores run. Its ID defaults to the result's run ID, or a new one
+// for a run without a result; its counts are taken from the result.
+func (s *Store) Record(ctx context.Context, run *Run) error {
+	var blob []byte
+	if r := run.Result; r != nil {
+		if run.ID == "" {
+			run.ID = r.RunID
+		}
+		if run.StartedAt.IsZero() {
+			run.StartedAt = r.StartedAt
+		}
+		if run.FinishedAt.IsZero() {
+			run.FinishedAt = r.FinishedAt
+		}
+		run.Buckets = len(r.Buckets)
+		run.Findings = len(r.Findings)
+		run.Open, run.Critical, run.High = 0, 0, 0
+		for _, f := range r.Findings {
+			if f.Status != risk.StatusOpen {
+				continue
+			}
+			run.Open++
+			switch f.Severity {
+			case risk.Critical:
+				run.Critical++
+			case risk.High:
+				run.High++
+			}
+		}
+		var err error
+		if blob, err = compress(r); err != nil {
+			return fmt.Errorf("history: run %s: %w", run.ID, err)
+		}
+	}
+	if run.ID == "" {
+		run.ID = NewRunID(run.StartedAt)
+	}
+	if run.Status == "" {
+		run.Status = StatusOf(run.Result, nil)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO runs
+		(id, schedule, started_at, finished_at, status, error, buckets, findings, open, critical, high, new, changed, resolved, result)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		run.ID, run.Schedule, run.StartedAt.UnixMilli(), run.FinishedAt.UnixMilli(), string(run.Status), run.Error,
+		run.Buckets, run.Findings, run.Open, run.Critical, run.High, run.New, run.Changed, run.Resolved, blob)
+	if err != nil {
+		return fmt.Errorf("history: record run %s: %w", run.ID, err)
+	}
+	return nil
+}
+
+// NewRunID returns a run ID that sorts by time: the UTC start time and
+// random hex, e.g. 20261130T020000Z-9f3a1c2b.
+func NewRunID(t time.Time) string {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	var b [4]byte
+	rand.Read(b[:])
+	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+const runColumns = `id, schedule, started_at, finished_at, status, error, buckets, findings, open, critical, high, new, changed, resolved`
+
+// List returns up to limit runs, newest first, without their results.
+// limit <= 0 means all.
+func (s *Store) List(ctx context.Context, limit int) ([]Run, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+`, NULL FROM runs ORDER BY seq DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("history: list: %w", err)
+	}
+	runs, err := scanRuns(rows)
+	return runs, err
+}
+
+// Get returns the run whose ID is runID, or starts with it when that
+// prefix names exactly one run, with its result.
+func (s *Store) Get(ctx context.Context, runID string) (*Run, error) {
+	if runID == "" {
+		return nil, fmt.Errorf("history: %w: empty run ID", ErrNotFound)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+`, result FROM runs
+		WHERE id = ?1 OR substr(id, 1, length(?1)) = ?1 ORDER BY id = ?1 DESC, seq DESC LIMIT 2`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("history: get %s: %w", runID, err)
+	}
+	runs, err := scanRuns(rows)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(runs) == 0:
+		return nil, fmt.Errorf("history: %w: %s", ErrNotFound, runID)
+	case len(runs) > 1 && runs[0].ID != runID:
+		return nil, fmt.Errorf("history: run ID prefix %s is ambiguous (%s, %s, …)", runID, runs[0].ID, runs[1].ID)
+	}
+	return &runs[0], nil
+}
+
+// Latest returns the newest n runs that have a result (not failed), newest
+// first, with their results; schedule, when not empty, restricts them to
+// that schedule's runs.
+func (s *Store) Latest(ctx context.Context, schedule string, n int) ([]Run, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+`, result FROM runs
+		WHERE status != 'failed' AND (?1 = '' OR schedule = ?1) ORDER BY seq DESC LIMIT ?2`, schedule, n)
+	if err != nil {
+		return nil, fmt.Errorf("history: latest: %w", err)
+	}
+	runs, err := scanRuns(rows)
+	return runs, err
+}
+
+// Baseline returns the run that the next run of schedule is compared
+// with: its newest complete (ok) run, or, when it has none, its newest
+// partial run. Partial runs are not preferred because a bucket missing from
+// one would come back as "added" next time; a change first seen in a
+// partial run is reported again by the next complete one (reported twice,
+// never lost). ErrNotFound when the schedule has no usable run.
+func (s *Store) Baseline(ctx context.Context, schedule string) (*Run, error) {
+	return s.baseline(ctx, schedule, -1)
+}
+
+// Before returns the baseline that the run runID was compared with when it
+// was recorded (see Baseline).
+func (s *Store) Before(ctx context.Context, runID string) (*Run, error) {
+	run, err := s.Get(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	var seq int64
+	if err := s.db.QueryRowContext(ctx, `SELECT seq FROM runs WHERE id = ?`, run.ID).Scan(&seq); err != nil {
+		return nil, fmt.Errorf("history: %s: %w", run.ID, err)
+	}
+	return s.baseline(ctx, run.Schedule, seq)
+}
+
+func (s *Store) baseline(ctx context.Context, schedule string, before int64) (*Run, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+`, result FROM runs
+		WHERE schedule = ?1 AND status != 'failed' AND (?2 < 0 OR seq < ?2)
+		ORDER BY status = 'ok' DESC, seq DESC LIMIT 1`, schedule, before)
+	if err != nil {
+		return nil, fmt.Errorf("history: baseline of %q: %w", schedule, err)
+	}
+	runs, err := scanRuns(rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("history: %w: no earlier run of schedule %q", ErrNotFound, schedule)
+	}
+	return &runs[0], nil
+}
+
+// Pair resolves the two runs `history diff [A] [B]` compares: with both
+// IDs given, those; with only a, that run and its baseline (a is then the
+// newer run); with neither, the newest run that has a result and its
+// baseline. The first run returned is the older.
+func (s *Store) Pair(ctx context.Context, a, b string) (from, to *Run, err error) {
+	switch {
+	case a != "" && b != "":
+		if from, err = s.Get(ctx, a); err != nil {
+			return nil, nil, err
+		}
+		if to, err = s.Get(ctx, b); err != nil {
+			return nil, nil, err
+		}
+	case a != "":
+		if to, err = s.Get(ctx, a); err != nil {
+			return nil, nil, err
+		}
+		if from, err = s.Before(ctx, to.ID); err != nil {
+			return nil, nil, err
+		}
+	default:
+		latest, err := s.Latest(ctx, "", 1)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(latest) == 0 {
+			return nil, nil, fmt.Errorf("history: %w: the history holds no run with a result", ErrNotFound)
+		}
+		to = &latest[0]
+		if from, err = s.Before(ctx, to.ID); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, r := range []*Run{from, to} {
+		if r.Result == nil {
+			return nil, nil, fmt.Errorf("history: run %s failed and holds no result to compare", r.ID)
+		}
+	}
+	return from, to, nil
+}
+
+func scanRuns(rows *sql.Rows) ([]Run, error) {
+	defer rows.Close()
+	var runs []Run
+	for rows.Next() {
+		var (
+			r               Run
+			started, finish int64
+			status          string
+			blob            []byte
+		)
+		if err := rows.Scan(&r.ID, &r.Schedule, &started, &finish, &status, &r.Error,
+			&r.Buckets, &r.Findings, &r.Open, &r.Critical, &r.High, &r.New, &r.Changed, &r.Resolved, &blob); err != nil {
+			return nil, fmt.Errorf("history: read run: %w", err)
+		}
+		r.StartedAt = time.UnixMilli(started).UTC()
+		r.FinishedAt = time.UnixMilli(finish).UTC()
+		r.Status = Status(status)
+		if blob != nil {
+			res, err := decompress(blob)
+			if err != nil {
+				return nil, fmt.Errorf("history: run %s: %w", r.ID, err)
+			}
+			r.Result = res
+		}
+		runs = append(runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history: read runs: %w", err)
+	}
+	return runs, nil
+}
+
+func compress(r *agent.Result) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(r); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decompress(blob []byte) (*agent.Result, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(blob))
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, err
+	}
+	var r agent.Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
