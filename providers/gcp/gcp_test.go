@@ -174,10 +174,10 @@ func TestDescribeEveryField(t *testing.T) {
 		"acl-public": with(regional("us-central1"), func(v *view) {
 			v.Public, v.PublicVia = providers.Yes, []string{"acl:READER:allUsers"}
 		}),
-		"acl-private": regional("us-central1"),
-		"key-disabled": cmek(regional("us-east4"), providers.CustodyProviderKMS, "SOFTWARE", "disabled", "DISABLED"),
-		"key-doomed":   cmek(regional("us-east4"), providers.CustodyProviderKMS, "SOFTWARE", "pending-deletion", "DESTROY_SCHEDULED"),
-		"key-gone":     cmek(regional("us-east4"), providers.CustodyProviderKMS, "SOFTWARE", "unavailable", "DESTROYED"),
+		"acl-private":   regional("us-central1"),
+		"key-disabled":  cmek(regional("us-east4"), providers.CustodyProviderKMS, "SOFTWARE", "disabled", "DISABLED"),
+		"key-doomed":    cmek(regional("us-east4"), providers.CustodyProviderKMS, "SOFTWARE", "pending-deletion", "DESTROY_SCHEDULED"),
+		"key-gone":      cmek(regional("us-east4"), providers.CustodyProviderKMS, "SOFTWARE", "unavailable", "DESTROYED"),
 		"key-importing": with(cmek(regional("us-east4"), providers.CustodyImportedKey, "SOFTWARE", "pending-import", "PENDING_IMPORT"), func(v *view) {}),
 		"key-foreign": with(cmek(regional("us-west1"), providers.CustodyProviderKMS, "SOFTWARE", "enabled", "ENABLED"), func(v *view) {
 			v.KeyAccount, v.KeyRegion = "partner-keys", "europe-west1"
