@@ -1,0 +1,266 @@
+package alibabaemu
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/reachaudit/reachaudit/providers"
+	"github.com/reachaudit/reachaudit/providers/alibaba"
+	"github.com/reachaudit/reachaudit/providers/sandbox"
+)
+
+func init() {
+	sandbox.Register(sandbox.Emulator{
+		Name:       "alibaba",
+		NewSection: func() sandbox.Section { return &Estate{} },
+		Start: func(ctx context.Context, s sandbox.Section, opts sandbox.Options) (sandbox.Server, error) {
+			e, ok := s.(*Estate)
+			if !ok {
+				return nil, fmt.Errorf("alibaba emulator: section of type %T", s)
+			}
+			return Start(ctx, e, opts)
+		},
+	})
+}
+
+// Server serves an estate's `alibaba:` section: OSS on one listener, KMS
+// on another, both on 127.0.0.1.
+type Server struct {
+	opts sandbox.Options
+
+	accounts map[string]*account // by id
+	byKey    map[string]*account // by AccessKey id
+	buckets  map[string]*bucket  // by name; names are global
+	order    []string            // account ids in estate order
+
+	oss, kms  *http.Server
+	ossURL    string
+	kmsURL    string
+	requests  atomic.Int64
+	closing   chan struct{}
+	closeOnce sync.Once
+}
+
+type account struct {
+	id              string
+	accessKeyID     string
+	accessKeySecret string
+	keys            map[string]*key
+	buckets         []*bucket
+}
+
+type key struct {
+	Key
+	account    string
+	state      string
+	origin     string
+	level      string
+	creator    string
+	created    time.Time
+	deleteDate time.Time // for PendingDeletion
+	expires    time.Time // imported material, when given
+	// denied is set when a bucket using the key denies DescribeKey.
+	denied bool
+}
+
+type bucket struct {
+	Bucket
+	account   *account
+	created   time.Time
+	reachable bool
+	deny      map[string]bool
+}
+
+// Start serves the estate until ctx ends or Close is called.
+func Start(ctx context.Context, e *Estate, opts sandbox.Options) (*Server, error) {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now().UTC()
+	}
+	s := &Server{
+		opts:     opts,
+		accounts: map[string]*account{},
+		byKey:    map[string]*account{},
+		buckets:  map[string]*bucket{},
+		closing:  make(chan struct{}),
+	}
+	if err := s.load(e); err != nil {
+		return nil, err
+	}
+	ossLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for OSS: %w", err)
+	}
+	kmsLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ossLn.Close()
+		return nil, fmt.Errorf("listen for KMS: %w", err)
+	}
+	s.ossURL = "http://" + ossLn.Addr().String()
+	s.kmsURL = "http://" + kmsLn.Addr().String()
+	s.oss = &http.Server{Handler: http.HandlerFunc(s.serveOSS), ReadHeaderTimeout: 10 * time.Second}
+	s.kms = &http.Server{Handler: http.HandlerFunc(s.serveKMS), ReadHeaderTimeout: 10 * time.Second}
+	go s.oss.Serve(ossLn) //nolint:errcheck // ends with Close
+	go s.kms.Serve(kmsLn) //nolint:errcheck // ends with Close
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.Close()
+		case <-s.closing:
+		}
+	}()
+	return s, nil
+}
+
+// load builds the server's state from the estate; each account gets its
+// own AccessKey pair, with a secret made fresh for this run.
+func (s *Server) load(e *Estate) error {
+	now := s.opts.Now
+	for _, a := range e.Accounts {
+		secret := make([]byte, 20)
+		if _, err := rand.Read(secret); err != nil {
+			return fmt.Errorf("make access key: %w", err)
+		}
+		sum := sha256.Sum256([]byte(a.ID))
+		acct := &account{
+			id:              a.ID,
+			accessKeyID:     "LTAI5t" + hex.EncodeToString(sum[:9]),
+			accessKeySecret: hex.EncodeToString(secret),
+			keys:            map[string]*key{},
+		}
+		s.accounts[a.ID] = acct
+		s.byKey[acct.accessKeyID] = acct
+		s.order = append(s.order, a.ID)
+		for _, k := range a.Keys {
+			kk := &key{Key: k, account: a.ID, state: or(k.State, "Enabled"), origin: or(k.Origin, "Aliyun_KMS"),
+				level: or(k.ProtectionLevel, "SOFTWARE"), creator: or(k.Creator, a.ID), created: now.Add(-400 * 24 * time.Hour)}
+			if kk.state == "PendingDeletion" {
+				// The estate gives no date; KMS's shortest pending window.
+				kk.deleteDate = now.Add(7 * 24 * time.Hour).Truncate(time.Second)
+			}
+			if t, ok := k.MaterialExpireTime.At(now); ok {
+				kk.expires = t
+			}
+			acct.keys[k.ID] = kk
+		}
+		for _, b := range a.Buckets {
+			bk := &bucket{Bucket: b, account: acct, created: now.Add(-200 * 24 * time.Hour),
+				reachable: b.Reachable == nil || *b.Reachable, deny: map[string]bool{}}
+			for _, op := range b.Deny {
+				bk.deny[canonicalOp(op)] = true
+			}
+			if b.Encryption != nil && b.Encryption.Key != "" && bk.deny["DescribeKey"] {
+				if k := acct.keys[b.Encryption.Key]; k != nil {
+					k.denied = true
+				}
+			}
+			s.buckets[b.Name] = bk
+			acct.buckets = append(acct.buckets, bk)
+		}
+	}
+	for _, acct := range s.accounts {
+		sort.Slice(acct.buckets, func(i, j int) bool { return acct.buckets[i].Name < acct.buckets[j].Name })
+	}
+	return nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func (s *Server) secrets(akid string) (string, string, bool) {
+	a, ok := s.byKey[akid]
+	if !ok {
+		return "", "", false
+	}
+	return a.accessKeySecret, a.id, true
+}
+
+// Config returns a plugin configuration that scans this emulator through
+// the real SDKs, with each account's own AccessKey pair.
+func (s *Server) Config() providers.Config {
+	cfg := &alibaba.Config{
+		Endpoint:    s.ossURL,
+		KMSEndpoint: s.kmsURL,
+		Static:      map[string]alibaba.StaticCredentials{},
+	}
+	for _, id := range s.order {
+		a := s.accounts[id]
+		cfg.Accounts = append(cfg.Accounts, id)
+		cfg.Static[id] = alibaba.StaticCredentials{AccessKeyID: a.accessKeyID, AccessKeySecret: a.accessKeySecret}
+	}
+	return cfg
+}
+
+// Endpoints names the listening URLs.
+func (s *Server) Endpoints() map[string]string {
+	return map[string]string{"oss": s.ossURL, "kms": s.kmsURL}
+}
+
+// Requests is the number of requests received so far, answered or not.
+func (s *Server) Requests() int64 { return s.requests.Load() }
+
+// Close stops both listeners; requests held by a timeout fault end too.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		err = errors.Join(shutdown(ctx, s.oss), shutdown(ctx, s.kms))
+	})
+	return err
+}
+
+func shutdown(ctx context.Context, srv *http.Server) error {
+	if err := srv.Shutdown(ctx); err != nil {
+		return srv.Close()
+	}
+	return nil
+}
+
+// admit counts a request and adds the configured latency; false when the
+// client went away meanwhile.
+func (s *Server) admit(r *http.Request) bool {
+	s.requests.Add(1)
+	if s.opts.Latency <= 0 {
+		return true
+	}
+	t := time.NewTimer(s.opts.Latency)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.closing:
+		return false
+	}
+}
+
+// hang holds a request until the client gives up or the server closes:
+// the timeout fault.
+func (s *Server) hang(r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-s.closing:
+	}
+}
+
+func requestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%X", b)
+}
