@@ -226,8 +226,7 @@ type draft struct {
 func (j *judge) bucket(b *providers.Bucket) []Finding {
 	var ds []draft
 	add := func(rule string, evidence map[string]any, jur []string) *draft {
-		r, _ := RuleByID(rule)
-		ds = append(ds, draft{rule: rule, severity: r.Severity, evidence: evidence, jur: jur, vars: map[string]string{}})
+		ds = append(ds, draft{rule: rule, severity: byID[rule].Severity, evidence: evidence, jur: jur, vars: map[string]string{}})
 		return &ds[len(ds)-1]
 	}
 	pl := bucketPlace(b)
@@ -287,9 +286,8 @@ func (j *judge) bucket(b *providers.Bucket) []Finding {
 		worst, rules, jur := es[0], []string{}, []string{}
 		var worstSev Severity
 		for _, e := range es {
-			r, _ := RuleByID(e.rule)
-			if r.Severity > worstSev {
-				worst, worstSev = e, r.Severity
+			if sev := byID[e.rule].Severity; sev > worstSev {
+				worst, worstSev = e, sev
 			}
 			rules = append(rules, e.rule)
 			jur = append(jur, e.jur...)
@@ -421,7 +419,7 @@ func (j *judge) bucket(b *providers.Bucket) []Finding {
 
 // finish applies the modifiers and fills in what every finding carries.
 func (j *judge) finish(b *providers.Bucket, d draft) Finding {
-	r, _ := RuleByID(d.rule)
+	r := byID[d.rule]
 	sev := d.severity
 	if tag, ok := j.sensitive(b); ok {
 		d.evidence["sensitive_tag"] = tag
@@ -504,7 +502,7 @@ var cnLaw = set{"CN": true, "HK": true, "MO": true}
 // jurisdictions bring into play: the CN laws for CN, HK and MO; the CLOUD
 // Act for a US party when the US is not home or trusted; the US lists of
 // foreign adversaries and countries of concern for a concern jurisdiction.
-func (j *judge) legalBasis(r Rule, jur []string) []string {
+func (j *judge) legalBasis(r *Rule, jur []string) []string {
 	apply := set{}
 	for _, c := range jur {
 		if cnLaw[c] {
@@ -526,7 +524,7 @@ func (j *judge) legalBasis(r Rule, jur []string) []string {
 	return out
 }
 
-func (j *judge) remediation(r Rule, b *providers.Bucket, vars map[string]string) string {
+func (j *judge) remediation(r *Rule, b *providers.Bucket, vars map[string]string) string {
 	name := b.URI
 	if name == "" {
 		name = b.Provider + ":" + b.Account + ":" + b.Name

@@ -868,3 +868,26 @@ func TestEveryRuleFiresSomewhere(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEvaluate judges 5,000 buckets spread over every place and custody
+// under the demo policy.
+func BenchmarkEvaluate(b *testing.B) {
+	places := []testPlace{awsUSEast1, awsCNNorth1, awsAPEast1, awsEUSC, gcsAsiaEast2, gcsEUWest1, gcsASIA, s3nsFrance, aliHangzhou, aliUSWest1, aliFrankfurt}
+	var buckets []providers.Bucket
+	for i := range 5000 {
+		bk := withCustody(cleanBucket(fmt.Sprintf("bucket-%05d", i), places[i%len(places)]), providers.Custodies[i%len(providers.Custodies)])
+		if i%3 == 0 {
+			bk.Copies = []providers.Copy{copyAt(places[(i+1)%len(places)], "copy")}
+			bk.Tags = map[string]string{"data-class": "restricted"}
+		}
+		buckets = append(buckets, bk)
+	}
+	p, err := DemoPolicy()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Evaluate(buckets, p, Options{Now: testNow})
+	}
+}

@@ -167,11 +167,20 @@ func Rules() []Rule {
 
 // RuleByID looks a rule up in the catalogue.
 func RuleByID(id string) (Rule, bool) {
-	for _, r := range catalogue {
-		if r.ID == id {
-			r.LegalBasis = cloneList(r.LegalBasis)
-			return r, true
-		}
+	r, ok := byID[id]
+	if !ok {
+		return Rule{}, false
 	}
-	return Rule{}, false
+	out := *r
+	out.LegalBasis = cloneList(r.LegalBasis)
+	return out, true
 }
+
+// byID indexes the catalogue for the engine, which reads it without copying.
+var byID = func() map[string]*Rule {
+	m := make(map[string]*Rule, len(catalogue))
+	for i := range catalogue {
+		m[catalogue[i].ID] = &catalogue[i]
+	}
+	return m
+}()
