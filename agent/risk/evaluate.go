@@ -19,10 +19,10 @@ type Options struct {
 	// Now is the time the findings are judged at (key expiry, exception
 	// expiry). Zero: the current time.
 	Now time.Time
-	// Accounts lists, per provider, the accounts or projects the scan
+	// Scanned lists, per provider, the accounts or projects the scan
 	// covered. For a provider the policy's organisation does not name, they
 	// are the organisation (EXP-008); nil: the accounts of the buckets.
-	Accounts map[string][]string
+	Scanned map[string][]string
 }
 
 // materialWarning is how far ahead BLK-004 looks at imported key material.
@@ -91,7 +91,7 @@ func newJudge(buckets []providers.Bucket, p Policy, opts Options) *judge {
 		now:     now,
 		today:   time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC),
 	}
-	scanned := opts.Accounts
+	scanned := opts.Scanned
 	if scanned == nil {
 		scanned = map[string][]string{}
 		for _, b := range buckets {

@@ -502,7 +502,7 @@ func TestKeyOwnerOutsideOrganisation(t *testing.T) {
 			k := *b.Key
 			k.Account = tt.key
 			b.Key = &k
-			fs := Evaluate([]providers.Bucket{b}, p, Options{Now: testNow, Accounts: tt.accounts})
+			fs := Evaluate([]providers.Bucket{b}, p, Options{Now: testNow, Scanned: tt.accounts})
 			got := find(fs, "EXP-008")
 			if (len(got) == 1) != tt.fire || len(got) > 1 {
 				t.Fatalf("EXP-008 fired %d times, want fire=%v", len(got), tt.fire)
