@@ -1,0 +1,53 @@
+package gcp_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reachaudit/reachaudit/providers/gcp"
+	"github.com/reachaudit/reachaudit/providers/yamlfile"
+)
+
+func TestConfigDecodeAndValidate(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		err        string // substring of the error; empty: valid
+	}{
+		{name: "minimal", yaml: "projects: [acme-prod]"},
+		{name: "everything", yaml: `
+projects: [acme-prod, acme-analytics]
+credentials_file: /etc/reachaudit/gcp.json
+impersonate_service_account: reachaudit@acme-prod.iam.gserviceaccount.com
+endpoint: https://storage-psc.p.googleapis.com/storage/v1/
+kms_endpoint: cloudkms.googleapis.com:443
+canary: .reachaudit-canary
+timeout: 45s`},
+		{name: "emulator", yaml: "projects: [acme-prod]\nendpoint: http://127.0.0.1:4443/storage/v1/\nkms_endpoint: 127.0.0.1:9010\nwithout_authentication: true\ninsecure: true"},
+		{name: "no projects", yaml: "canary: x", err: "projects: is required"},
+		{name: "bad project id", yaml: "projects: [Acme_Prod]", err: "estate.yaml:1: projects[0]"},
+		{name: "duplicate project", yaml: "projects: [acme-prod, acme-prod]", err: "listed twice"},
+		{name: "unknown key", yaml: "projects: [acme-prod]\nregion: us", err: "region"},
+		{name: "plain http needs insecure", yaml: "projects: [acme-prod]\nendpoint: http://127.0.0.1:4443/storage/v1/", err: "insecure: true"},
+		{name: "endpoint not a URL", yaml: "projects: [acme-prod]\nendpoint: storage", err: "endpoint"},
+		{name: "kms endpoint without port", yaml: "projects: [acme-prod]\nkms_endpoint: cloudkms.googleapis.com", err: "host:port"},
+		{name: "bad service account", yaml: "projects: [acme-prod]\nimpersonate_service_account: bob@example.com", err: "service account"},
+		{name: "no auth with credentials", yaml: "projects: [acme-prod]\nwithout_authentication: true\ncredentials_file: k.json", err: "cannot be combined"},
+		{name: "negative timeout", yaml: "projects: [acme-prod]\ntimeout: -1s", err: "negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c gcp.Config
+			err := yamlfile.Decode("estate.yaml", []byte(strings.TrimSpace(tt.yaml)), &c)
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("error = %v, want one containing %q", err, tt.err)
+			}
+			if tt.name == "everything" && c.Timeout != 45*time.Second {
+				t.Errorf("timeout = %v", c.Timeout)
+			}
+		})
+	}
+}
