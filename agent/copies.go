@@ -1,0 +1,90 @@
+package agent
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/reachaudit/reachaudit/providers"
+)
+
+// resolveCopies adds the declared copies to their source buckets and fills
+// each copy's place and control from its provider's table, and its custody
+// from the destination bucket's own record when the scan saw it.
+func resolveCopies(bs []providers.Bucket, declared []DeclaredCopy) {
+	byURI := make(map[string]int, len(bs))
+	for i, b := range bs {
+		byURI[b.URI] = i
+	}
+	for _, d := range declared {
+		i, ok := byURI[d.From]
+		if !ok {
+			continue
+		}
+		c, err := copyFromURI(d.To)
+		if err != nil {
+			continue
+		}
+		if j, ok := byURI[d.To]; ok {
+			c.Account, c.Region = bs[j].Account, bs[j].Region
+		}
+		bs[i].Copies = append(bs[i].Copies, c)
+	}
+	for i := range bs {
+		for k := range bs[i].Copies {
+			fillCopy(&bs[i].Copies[k], bs, byURI)
+		}
+	}
+}
+
+// ParseBucketURI splits s3://name (gs://, oss://) into the plugin and name.
+func ParseBucketURI(s string) (providers.Plugin, string, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return providers.Plugin{}, "", fmt.Errorf("%q is not a bucket URI like s3://name", s)
+	}
+	pl, ok := providers.ByScheme(u.Scheme)
+	if !ok {
+		return providers.Plugin{}, "", fmt.Errorf("%q: no provider plugin for the scheme %q", s, u.Scheme)
+	}
+	return pl, u.Host, nil
+}
+
+func copyFromURI(s string) (providers.Copy, error) {
+	pl, name, err := ParseBucketURI(s)
+	if err != nil {
+		return providers.Copy{}, err
+	}
+	return providers.Copy{Provider: pl.Name, Bucket: name, Source: providers.CopyDeclared}, nil
+}
+
+func fillCopy(c *providers.Copy, bs []providers.Bucket, byURI map[string]int) {
+	pl, ok := providers.Lookup(c.Provider)
+	if !ok {
+		return
+	}
+	uri := pl.Scheme + "://" + c.Bucket
+	if j, seen := byURI[uri]; seen {
+		dst := bs[j]
+		if c.Region == "" {
+			c.Region = dst.Region
+		}
+		if c.Custody == "" && !dst.IsUnknown(providers.FieldCustody) {
+			c.Custody = dst.Custody
+		}
+	}
+	if c.Controller == "" {
+		c.Controller = pl.Controller.Jurisdiction
+	}
+	if place, ok := pl.Place(strings.TrimSpace(c.Region)); ok {
+		if len(c.Countries) == 0 {
+			c.Countries = append([]string(nil), place.Countries...)
+		}
+		if c.Operator == "" {
+			c.Operator = place.Operator.Jurisdiction
+			if c.Operator == "" {
+				c.Operator = pl.Controller.Jurisdiction
+			}
+		}
+	}
+}

@@ -1,0 +1,349 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/providers"
+)
+
+// Defaults for ScanConfig's limits.
+const (
+	DefaultConcurrency = 32
+	DefaultPerAccount  = 8
+)
+
+// ScanConfig is everything one scan needs.
+type ScanConfig struct {
+	// Providers maps a registered plugin name to its decoded configuration.
+	Providers map[string]providers.Config
+	Policy    risk.Policy
+	// Copies are cross-provider copies the user declares.
+	Copies []DeclaredCopy
+	Scope  Scope
+	Limits Limits
+	Logger *slog.Logger
+	// Observe sees every provider API call (metrics).
+	Observe func(provider, op string, d time.Duration, err error)
+	// Progress is told how many buckets are described out of how many listed.
+	Progress func(done, total int)
+	// Now is the clock for the run's times and the rules; nil means time.Now.
+	Now func() time.Time
+	// RunID names the run; empty means a new one is made.
+	RunID string
+}
+
+// Limits bound how hard a scan presses the providers.
+type Limits struct {
+	// Concurrency is how many buckets are described at once overall.
+	Concurrency int `yaml:"concurrency" json:"concurrency"`
+	// PerAccount caps how many of those belong to one account, which keeps
+	// a real account clear of its control-plane throttling.
+	PerAccount int `yaml:"per_account" json:"per_account"`
+	// Rate is the most API calls per second per provider; absent or 0: no cap.
+	Rate map[string]float64 `yaml:"rate" json:"rate"`
+}
+
+// Scope narrows a scan.
+type Scope struct {
+	Providers []string `yaml:"providers" json:"providers,omitempty"`
+	Accounts  []string `yaml:"accounts" json:"accounts,omitempty"`
+	// Tags keeps buckets whose tags match every key=value (value may be a glob).
+	Tags map[string]string `yaml:"tags" json:"tags,omitempty"`
+}
+
+// DeclaredCopy is a copy of a bucket that no single provider's API can see.
+type DeclaredCopy struct {
+	From string `yaml:"from" json:"from"` // a bucket URI: s3://, gs://, oss://
+	To   string `yaml:"to" json:"to"`
+}
+
+// Scan audits every bucket the configured providers can list. It returns an
+// error only when nothing could be scanned at all (no provider would open);
+// everything else — an account that cannot be listed, a bucket that fails
+// half-way — is in the Result.
+func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	lim := cfg.Limits
+	if lim.Concurrency <= 0 {
+		lim.Concurrency = DefaultConcurrency
+	}
+	if lim.PerAccount <= 0 {
+		lim.PerAccount = DefaultPerAccount
+	}
+	res := &Result{
+		Schema:    Schema,
+		RunID:     cfg.RunID,
+		StartedAt: now().UTC(),
+		Policy:    cfg.Policy,
+		Buckets:   []providers.Bucket{},
+		Findings:  []risk.Finding{},
+		Errors:    []RunError{},
+	}
+	if res.RunID == "" {
+		res.RunID = NewRunID(res.StartedAt)
+	}
+
+	opened, errs := openProviders(ctx, cfg, lim, log)
+	res.Errors = append(res.Errors, errs...)
+	if len(opened) == 0 && len(cfg.Providers) > 0 {
+		return nil, fmt.Errorf("no provider could be opened: %s", joinErrors(errs))
+	}
+
+	jobs, errs := listAll(ctx, opened, cfg.Scope, lim.Concurrency)
+	res.Errors = append(res.Errors, errs...)
+
+	res.Buckets = describeAll(ctx, jobs, lim, cfg.Progress)
+	res.Buckets = filterTags(res.Buckets, cfg.Scope.Tags)
+	sortBuckets(res.Buckets)
+	resolveCopies(res.Buckets, cfg.Copies)
+
+	res.Findings = risk.Evaluate(res.Buckets, cfg.Policy, risk.Options{Now: now().UTC(), Scanned: scannedAccounts(res.Buckets)})
+	if ctx.Err() != nil {
+		res.Partial = true
+		res.Errors = append(res.Errors, RunError{Op: "scan", Error: context.Cause(ctx).Error()})
+	}
+	res.FinishedAt = now().UTC()
+	res.Summary = Summarise(res)
+	res.Summary.APICalls = map[string][]providers.OpCount{}
+	for _, o := range opened {
+		res.Summary.APICalls[o.name] = o.calls.Snapshot()
+	}
+	log.Info("scan finished", "run", res.RunID, "buckets", len(res.Buckets), "findings", len(res.Findings),
+		"errors", len(res.Errors), "seconds", res.FinishedAt.Sub(res.StartedAt).Seconds())
+	return res, nil
+}
+
+// NewRunID makes a sortable, unique run id.
+func NewRunID(t time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+type openProvider struct {
+	name  string
+	p     providers.Provider
+	calls *providers.Calls
+}
+
+func openProviders(ctx context.Context, cfg ScanConfig, lim Limits, log *slog.Logger) ([]openProvider, []RunError) {
+	names := make([]string, 0, len(cfg.Providers))
+	for n := range cfg.Providers {
+		if inScope(cfg.Scope.Providers, n) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	var out []openProvider
+	var errs []RunError
+	for _, n := range names {
+		pl, ok := providers.Lookup(n)
+		if !ok {
+			errs = append(errs, RunError{Provider: n, Op: "open", Error: "no such provider plugin"})
+			continue
+		}
+		calls := providers.NewCalls(n, lim.Rate[n], lim.Concurrency, cfg.Observe)
+		p, err := pl.Open(ctx, cfg.Providers[n], providers.Env{Logger: log.With("provider", n), Calls: calls})
+		if err != nil {
+			errs = append(errs, RunError{Provider: n, Op: "open", Error: err.Error()})
+			continue
+		}
+		out = append(out, openProvider{name: n, p: p, calls: calls})
+	}
+	return out, errs
+}
+
+type job struct {
+	prov *openProvider
+	ref  providers.BucketRef
+}
+
+// listAll lists every account of every provider, a few at a time, and
+// returns the buckets interleaved across accounts so that the per-account
+// caps do not leave workers idle behind one large account.
+func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrency int) ([]job, []RunError) {
+	type acct struct {
+		prov *openProvider
+		id   string
+		refs []providers.BucketRef
+		err  error
+	}
+	var accts []*acct
+	var errs []RunError
+	for i := range opened {
+		o := &opened[i]
+		ids, err := o.p.Accounts(ctx)
+		if err != nil {
+			errs = append(errs, RunError{Provider: o.name, Op: "accounts", Error: err.Error()})
+			continue
+		}
+		for _, id := range ids {
+			if inScope(scope.Accounts, id) {
+				accts = append(accts, &acct{prov: o, id: id})
+			}
+		}
+	}
+	sem := make(chan struct{}, max(1, min(concurrency, 8)))
+	var wg sync.WaitGroup
+	for _, a := range accts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			a.refs, a.err = a.prov.p.List(ctx, a.id)
+		}()
+	}
+	wg.Wait()
+	var jobs []job
+	for more := true; more; {
+		more = false
+		for _, a := range accts {
+			if len(a.refs) == 0 {
+				continue
+			}
+			jobs = append(jobs, job{prov: a.prov, ref: a.refs[0]})
+			a.refs = a.refs[1:]
+			more = true
+		}
+	}
+	for _, a := range accts {
+		if a.err != nil {
+			errs = append(errs, RunError{Provider: a.prov.name, Account: a.id, Op: "list", Error: a.err.Error()})
+		}
+	}
+	return jobs, errs
+}
+
+// describeAll describes every listed bucket with at most lim.Concurrency in
+// flight and at most lim.PerAccount per account. Every listed bucket yields a
+// record, even when the context ends: Describe records what it could not read.
+func describeAll(ctx context.Context, jobs []job, lim Limits, progress func(done, total int)) []providers.Bucket {
+	out := make([]providers.Bucket, len(jobs))
+	perAcct := map[string]chan struct{}{}
+	for _, j := range jobs {
+		k := j.prov.name + "/" + j.ref.Account
+		if perAcct[k] == nil {
+			perAcct[k] = make(chan struct{}, lim.PerAccount)
+		}
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	workers := min(lim.Concurrency, max(1, len(jobs)))
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				j := jobs[i]
+				sem := perAcct[j.prov.name+"/"+j.ref.Account]
+				sem <- struct{}{}
+				out[i] = j.prov.p.Describe(ctx, j.ref)
+				<-sem
+				if progress != nil {
+					mu.Lock()
+					done++
+					progress(done, len(jobs))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+func inScope(allowed []string, v string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	for _, a := range allowed {
+		if a == v {
+			return true
+		}
+	}
+	return false
+}
+
+func filterTags(bs []providers.Bucket, tags map[string]string) []providers.Bucket {
+	if len(tags) == 0 {
+		return bs
+	}
+	out := bs[:0]
+	for _, b := range bs {
+		ok := true
+		for k, pat := range tags {
+			v, has := b.Tags[k]
+			if m, _ := path.Match(pat, v); !has || !m {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func sortBuckets(bs []providers.Bucket) {
+	sort.Slice(bs, func(i, j int) bool {
+		a, b := bs[i], bs[j]
+		if a.Provider != b.Provider {
+			return a.Provider < b.Provider
+		}
+		if a.Account != b.Account {
+			return a.Account < b.Account
+		}
+		return a.Name < b.Name
+	})
+}
+
+func scannedAccounts(bs []providers.Bucket) map[string][]string {
+	seen := map[string]map[string]bool{}
+	for _, b := range bs {
+		if seen[b.Provider] == nil {
+			seen[b.Provider] = map[string]bool{}
+		}
+		seen[b.Provider][b.Account] = true
+	}
+	out := map[string][]string{}
+	for p, accts := range seen {
+		for a := range accts {
+			out[p] = append(out[p], a)
+		}
+		sort.Strings(out[p])
+	}
+	return out
+}
+
+func joinErrors(errs []RunError) string {
+	var parts []string
+	for _, e := range errs {
+		parts = append(parts, e.Provider+": "+e.Error)
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,31 @@
+package agent
+
+import "github.com/reachaudit/reachaudit/agent/risk"
+
+// Summarise counts a result's buckets and findings.
+func Summarise(r *Result) Summary {
+	s := Summary{
+		Buckets:           len(r.Buckets),
+		BucketsByProvider: map[string]int{},
+		Findings:          len(r.Findings),
+		BySeverity:        map[string]int{},
+		ByRisk:            map[string]int{},
+		ByRule:            map[string]int{},
+		APICalls:          r.Summary.APICalls,
+		Delivery:          r.Summary.Delivery,
+	}
+	for _, b := range r.Buckets {
+		s.BucketsByProvider[b.Provider]++
+	}
+	for _, f := range r.Findings {
+		if f.Status == risk.StatusSuppressed {
+			s.Suppressed++
+			continue
+		}
+		s.Open++
+		s.BySeverity[f.Severity.String()]++
+		s.ByRisk[f.Risk]++
+		s.ByRule[f.Rule]++
+	}
+	return s
+}
