@@ -216,19 +216,13 @@ func (s *Server) Requests() int64 { return s.requests.Load() }
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		// Requests held by a timeout fault end first; then the listeners
+		// and connections close at once (Shutdown would wait for
+		// connections that never sent a request).
 		close(s.closing)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		err = errors.Join(shutdown(ctx, s.oss), shutdown(ctx, s.kms))
+		err = errors.Join(s.oss.Close(), s.kms.Close())
 	})
 	return err
-}
-
-func shutdown(ctx context.Context, srv *http.Server) error {
-	if err := srv.Shutdown(ctx); err != nil {
-		return srv.Close()
-	}
-	return nil
 }
 
 // admit counts a request and adds the configured latency; false when the
