@@ -377,6 +377,11 @@ func (p *Provider) probe(ctx context.Context, c *s3.Client, b *providers.Bucket)
 	r.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
 		status, code := apiFacts(err)
+		if status == 503 {
+			// S3's 503 is its request-rate signal (SlowDown), and a HEAD
+			// answer has no body to name it.
+			code = "SlowDown"
+		}
 		r.Failure = providers.Classify(err, status, code)
 		r.Error = shortError(err).Error()
 	} else {

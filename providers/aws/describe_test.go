@@ -496,6 +496,7 @@ func TestProbe(t *testing.T) {
 		{name: "bucket gone", answers: map[string][]answer{"HeadBucket": {{status: 404}}}, failure: providers.FailHTTP404},
 		{name: "list forbidden after a good HEAD", answers: map[string][]answer{"ListObjectsV2": {s3Error(403, "AccessDenied", "Access Denied")}}, failure: providers.FailHTTP403},
 		{name: "throttled beyond the retries", answers: map[string][]answer{"ListObjectsV2": {s3Error(503, "SlowDown", "Please reduce your request rate.")}}, failure: providers.FailThrottled},
+		{name: "HEAD throttled, with no body to say so", answers: map[string][]answer{"HeadBucket": {{status: 503}}}, failure: providers.FailThrottled},
 		{name: "server errors", answers: map[string][]answer{"HeadBucket": {{status: 500}}}, failure: providers.FailHTTP5xx},
 		{name: "canary present", canary: "probe/canary.txt", probe: "HeadBucket+HeadObject"},
 		{name: "canary missing", canary: "probe/canary.txt", answers: map[string][]answer{"HeadObject": {{status: 404}}}, failure: providers.FailHTTP404, probe: "HeadBucket+HeadObject"},

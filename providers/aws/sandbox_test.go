@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/reachaudit/reachaudit/providers"
+	"github.com/reachaudit/reachaudit/providers/aws"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/awsemu"
 )
@@ -293,4 +295,137 @@ func logCalls(t *testing.T, calls *providers.Calls, buckets int) {
 		parts = append(parts, fmt.Sprintf("%s=%d", oc.Op, oc.Calls))
 	}
 	t.Logf("%d buckets, %d calls: %s", buckets, calls.Total(), strings.Join(parts, " "))
+}
+
+func TestSandboxFaultsBecomeUnknownsOrAreRetried(t *testing.T) {
+	faults := sandbox.NewFaults(
+		sandbox.Fault{Op: "GetBucketVersioning", Bucket: "payroll", Kind: sandbox.FaultThrottle, Times: 2},
+		sandbox.Fault{Op: "DescribeKey", Kind: sandbox.FaultThrottle, Times: 3},
+		sandbox.Fault{Op: "GetBucketTagging", Bucket: "hk-default", Kind: sandbox.FaultServer},
+		sandbox.Fault{Op: "GetBucketEncryption", Bucket: "payroll-dr", Kind: sandbox.FaultMalformed},
+		sandbox.Fault{Op: "GetObjectLockConfiguration", Bucket: "managed", Kind: sandbox.FaultTimeout},
+		sandbox.Fault{Op: "HeadBucket", Bucket: "disabled", Kind: sandbox.FaultThrottle},
+		sandbox.Fault{Op: "ListObjectsV2", Bucket: "imported", Kind: sandbox.FaultServer},
+	)
+	p, calls, _ := startSandbox(t, sandbox.Options{Faults: faults})
+	p.(interface{ SetCallTimeout(time.Duration) }).SetCallTimeout(500 * time.Millisecond)
+	got := scan(t, p)
+	if len(got) != 16 {
+		t.Errorf("%d buckets, want all 16 despite the faults", len(got))
+	}
+	cases := []struct {
+		bucket, field, api, errHas string
+		check                      func(b providers.Bucket) bool
+	}{
+		{bucket: "payroll", check: func(b providers.Bucket) bool {
+			// SlowDown twice, then answered; DescribeKey throttled three times, then answered.
+			return b.Versioning == "enabled" && b.Custody == providers.CustodyProviderKMS && b.Key.State == providers.KeyEnabled
+		}},
+		{bucket: "hk-default", field: "tags", api: "s3:GetBucketTagging", errHas: "HTTP 500 InternalError"},
+		{bucket: "payroll-dr", field: "custody", api: "s3:GetBucketEncryption", errHas: "deserialization failed"},
+		{bucket: "managed", field: "object_lock", api: "s3:GetObjectLockConfiguration", errHas: "deadline exceeded"},
+		{bucket: "disabled", check: func(b providers.Bucket) bool {
+			return !b.Reachability.Reachable && b.Reachability.Failure == providers.FailThrottled
+		}},
+		{bucket: "imported", check: func(b providers.Bucket) bool {
+			return !b.Reachability.Reachable && b.Reachability.Failure == providers.FailHTTP5xx
+		}},
+	}
+	for _, tc := range cases {
+		b := got[tc.bucket]
+		if tc.check != nil && !tc.check(b) {
+			t.Errorf("%s: %+v", tc.bucket, b)
+		}
+		if tc.field == "" {
+			if len(b.Unknowns) != 0 {
+				t.Errorf("%s: unknowns %+v", tc.bucket, b.Unknowns)
+			}
+			continue
+		}
+		if len(b.Unknowns) != 1 || b.Unknowns[0].Field != tc.field || b.Unknowns[0].API != tc.api ||
+			!strings.Contains(b.Unknowns[0].Error, tc.errHas) || b.Unknowns[0].Permission != "" {
+			t.Errorf("%s: unknowns %+v, want one for %s from %s saying %q, with no permission to grant", tc.bucket, b.Unknowns, tc.field, tc.api, tc.errHas)
+		}
+		// The other fields were still read.
+		if b.Versioning == providers.VersioningUnknown || b.Public == providers.TriUnknown {
+			t.Errorf("%s: a fault in one call cost other fields: %+v", tc.bucket, b)
+		}
+	}
+	logCalls(t, calls, len(got))
+}
+
+func TestSandboxConcurrentScanMatchesSequential(t *testing.T) {
+	p, _, _ := startSandbox(t, sandbox.Options{Latency: 2 * time.Millisecond})
+	want := scan(t, p)
+	ctx := context.Background()
+	accounts, err := p.Accounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []providers.BucketRef
+	for _, a := range accounts {
+		r, err := p.List(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, r...)
+	}
+	got := make([]providers.Bucket, len(refs))
+	var wg sync.WaitGroup
+	for i, ref := range refs {
+		wg.Go(func() { got[i] = p.Describe(ctx, ref) })
+	}
+	wg.Wait()
+	for _, b := range got {
+		if diff := cmp.Diff(want[b.Name], b, cmpopts.IgnoreFields(providers.Reachability{}, "LatencyMS")); diff != "" {
+			t.Errorf("%s differs when described concurrently (-sequential +concurrent):\n%s", b.Name, diff)
+		}
+	}
+}
+
+func TestSandboxRefusesAWrongSecret(t *testing.T) {
+	e, err := sandbox.ParseEstate("estate.yaml", []byte(estate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.Start(context.Background(), e, sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	cfg := sb.Configs()["aws"].(*aws.Config)
+	const wrong = "not-the-secret-at-all"
+	cfg.Credentials.SecretAccessKey = wrong
+	p, err := aws.Open(context.Background(), cfg, providers.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.List(context.Background(), cfg.Accounts[0])
+	if err == nil || !strings.Contains(err.Error(), "SignatureDoesNotMatch") || strings.Contains(err.Error(), wrong) {
+		t.Errorf("list with a wrong secret: %v; want SignatureDoesNotMatch, without the secret", err)
+	}
+}
+
+func TestSandboxCallsPerBucket(t *testing.T) {
+	p, calls, _ := startSandbox(t, sandbox.Options{})
+	got := scan(t, p)
+	perOp := map[string]int{}
+	for _, oc := range calls.Snapshot() {
+		perOp[oc.Op] = oc.Calls
+	}
+	describeKeys := perOp["DescribeKey"]
+	setup := perOp["ListBuckets"] + perOp["AssumeRole"] + perOp["GetCallerIdentity"]
+	perBucket := float64(calls.Total()-describeKeys-setup) / float64(len(got))
+	// Nine keys are described: eight of the organisation's and the
+	// partner's; the AWS-managed aws/s3 key needs no call.
+	if describeKeys != 9 {
+		t.Errorf("DescribeKey %d times, want 9 (one per distinct key)", describeKeys)
+	}
+	if perBucket > 10 {
+		t.Errorf("%.2f calls per bucket besides DescribeKey, want at most 10", perBucket)
+	}
+	if perOp["GetBucketLocation"] != 0 {
+		t.Errorf("GetBucketLocation called %d times although ListBuckets gives each region", perOp["GetBucketLocation"])
+	}
+	t.Logf("%.2f calls per bucket (plus %d DescribeKey, %d list/role calls)", perBucket, describeKeys, setup)
 }
