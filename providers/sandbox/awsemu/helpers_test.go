@@ -2,6 +2,7 @@ package awsemu
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"testing"
@@ -119,4 +120,10 @@ func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return c
+}
+
+func newPooledClient(conns int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = conns
+	return &http.Client{Transport: tr}
 }
