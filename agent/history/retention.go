@@ -3,43 +3,8 @@ package history
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
-
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
-
-// Config is the `history:` section of the config file.
-type Config struct {
-	Path string `yaml:"path" json:"path"`
-	// KeepRuns keeps at most this many runs; 0: no limit by count.
-	KeepRuns int `yaml:"keep_runs" json:"keep_runs"`
-	// KeepDays drops runs that started more than this many days ago; 0: no
-	// limit by age.
-	KeepDays int `yaml:"keep_days" json:"keep_days"`
-}
-
-// Validate checks the section; paths are relative to it. The database's
-// directory must exist, so that a wrong path is refused before the agent
-// starts rather than at its first run.
-func (c *Config) Validate(ck *yamlfile.Check) {
-	ck.Required("path", c.Path)
-	if c.Path != "" {
-		dir := filepath.Dir(c.Path)
-		if fi, err := os.Stat(dir); err != nil {
-			ck.Errorf("path", "directory %s: %v", dir, err)
-		} else if !fi.IsDir() {
-			ck.Errorf("path", "%s is not a directory", dir)
-		}
-	}
-	if c.KeepRuns < 0 {
-		ck.Errorf("keep_runs", "must not be negative")
-	}
-	if c.KeepDays < 0 {
-		ck.Errorf("keep_days", "must not be negative")
-	}
-}
 
 // Prune deletes runs beyond the newest keepRuns (when > 0) and runs that
 // started before now minus keepDays (when > 0). It never deletes a

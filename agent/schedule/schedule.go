@@ -1,0 +1,127 @@
+package schedule
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	_ "time/tzdata" // CRON_TZ= must work in minimal images without a zoneinfo database
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/reachaudit/reachaudit/providers"
+	"github.com/reachaudit/reachaudit/providers/yamlfile"
+)
+
+// Schedule is one entry of the config's `schedules:` list.
+type Schedule struct {
+	Name string `yaml:"name"`
+	// Cron is a five-field spec with optional seconds, or a descriptor
+	// (@daily, @every 1h), optionally after CRON_TZ=Zone; UTC otherwise.
+	Cron string `yaml:"cron"`
+	// Timeout cuts a run short (it is recorded as partial); 0: none.
+	Timeout time.Duration `yaml:"timeout"`
+	// Jitter delays each run's start by a random time below it, so that
+	// many agents on the same spec do not hit the provider APIs at once.
+	Jitter time.Duration `yaml:"jitter"`
+	// Providers, Accounts and Tags narrow what the schedule scans; empty:
+	// everything the config names.
+	Providers []string          `yaml:"providers"`
+	Accounts  []string          `yaml:"accounts"`
+	Tags      map[string]string `yaml:"tags"`
+}
+
+// Scope is what one run of a schedule covers, handed to the scan.
+type Scope struct {
+	Schedule  string
+	Providers []string
+	Accounts  []string
+	// Tags: a bucket is in scope when it carries every key with its value.
+	Tags map[string]string
+}
+
+// Scope returns the scope of s's runs.
+func (s *Schedule) Scope() Scope {
+	return Scope{Schedule: s.Name, Providers: s.Providers, Accounts: s.Accounts, Tags: s.Tags}
+}
+
+// Match reports whether bucket b is in scope.
+func (s Scope) Match(b *providers.Bucket) bool {
+	if len(s.Providers) > 0 && !slices.Contains(s.Providers, b.Provider) {
+		return false
+	}
+	if len(s.Accounts) > 0 && !slices.Contains(s.Accounts, b.Account) {
+		return false
+	}
+	for k, v := range s.Tags {
+		if got, ok := b.Tags[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// parser accepts standard five-field specs, an optional leading seconds
+// field and descriptors; the one parser both validation and the scheduler
+// use, so a spec that validates is a spec that runs.
+var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// Parse parses a schedule's cron spec.
+func Parse(spec string) (cron.Schedule, error) {
+	spec = strings.TrimSpace(spec)
+	// cron v3.0.1 slices out of range on a time zone with nothing after it.
+	if (strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ=")) && !strings.Contains(spec, " ") {
+		return nil, fmt.Errorf("%q names a time zone but no schedule", spec)
+	}
+	s, err := parser.Parse(spec)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w", spec, err)
+	}
+	return s, nil
+}
+
+// Validate checks one schedule; paths are relative to it.
+func (s *Schedule) Validate(c *yamlfile.Check) { s.validate(c, "") }
+
+func (s *Schedule) validate(c *yamlfile.Check, at string) {
+	path := func(field string) string {
+		if at == "" {
+			return field
+		}
+		return at + "." + field
+	}
+	c.Required(path("name"), s.Name)
+	if s.Cron == "" {
+		c.Errorf(path("cron"), "is required")
+	} else if _, err := Parse(s.Cron); err != nil {
+		c.Errorf(path("cron"), "bad cron spec: %v (want five fields with optional seconds, or @daily, @every 1h, optionally after CRON_TZ=Zone)", err)
+	}
+	if s.Timeout < 0 {
+		c.Errorf(path("timeout"), "must not be negative")
+	}
+	if s.Jitter < 0 {
+		c.Errorf(path("jitter"), "must not be negative")
+	}
+	for i, p := range s.Providers {
+		if _, ok := providers.Lookup(p); !ok {
+			c.Errorf(fmt.Sprintf("%s[%d]", path("providers"), i), "unknown provider %q (known: %s)", p, strings.Join(providers.Names(), ", "))
+		}
+	}
+}
+
+// List is the config's `schedules:` section.
+type List []Schedule
+
+// Validate checks every schedule and that names are unique; paths are
+// relative to the list, such as [1].cron.
+func (l List) Validate(c *yamlfile.Check) {
+	seen := map[string]int{}
+	for i := range l {
+		at := fmt.Sprintf("[%d]", i)
+		l[i].validate(c, at)
+		if j, dup := seen[l[i].Name]; dup && l[i].Name != "" {
+			c.Errorf(at+".name", "%q is also the name of schedule %d", l[i].Name, j)
+		}
+		seen[l[i].Name] = i
+	}
+}
