@@ -61,17 +61,21 @@ func (p *provider) describeKeyOnce(ctx context.Context, account, region, keyID s
 		if out == nil || out.Body == nil || out.Body.KeyMetadata == nil {
 			return keyMeta{}, fmt.Errorf("DescribeKey answered without KeyMetadata")
 		}
-		m := out.Body.KeyMetadata
-		return keyMeta{
-			KeyID:              tea.StringValue(m.KeyId),
-			Arn:                tea.StringValue(m.Arn),
-			Creator:            tea.StringValue(m.Creator),
-			Origin:             tea.StringValue(m.Origin),
-			ProtectionLevel:    tea.StringValue(m.ProtectionLevel),
-			KeyState:           tea.StringValue(m.KeyState),
-			DeleteDate:         tea.StringValue(m.DeleteDate),
-			MaterialExpireTime: tea.StringValue(m.MaterialExpireTime),
-			DKMSInstanceID:     tea.StringValue(m.DKMSInstanceId),
-		}, nil
+		return metaOf(out.Body.KeyMetadata), nil
 	})
+}
+
+// metaOf takes what the record needs out of the SDK's answer.
+func metaOf(m *kms.DescribeKeyResponseBodyKeyMetadata) keyMeta {
+	return keyMeta{
+		KeyID:              tea.StringValue(m.KeyId),
+		Arn:                tea.StringValue(m.Arn),
+		Creator:            tea.StringValue(m.Creator),
+		Origin:             tea.StringValue(m.Origin),
+		ProtectionLevel:    tea.StringValue(m.ProtectionLevel),
+		KeyState:           tea.StringValue(m.KeyState),
+		DeleteDate:         tea.StringValue(m.DeleteDate),
+		MaterialExpireTime: tea.StringValue(m.MaterialExpireTime),
+		DKMSInstanceID:     tea.StringValue(m.DKMSInstanceId),
+	}
 }
