@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -87,7 +88,7 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 	if cfg.KMSEndpoint != "" {
 		kopts = append(kopts, option.WithEndpoint(cfg.KMSEndpoint))
 	}
-	if cfg.Insecure {
+	if cfg.Insecure && cfg.KMSEndpoint != "" {
 		kopts = append(kopts, option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
 	}
 	kc, err := kms.NewKeyManagementClient(ctx, kopts...)
@@ -98,7 +99,11 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 	if env.Logger == nil {
 		env.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &provider{cfg: cfg, env: env, storage: sc, kms: kc, listed: map[string]*storage.BucketAttrs{}}, nil
+	p := &provider{cfg: cfg, env: env, storage: sc, kms: kc, listed: map[string]*storage.BucketAttrs{}}
+	// The agent opens a provider per scan and may not close it; the KMS
+	// connection must not outlive the provider in a long-running agent.
+	runtime.AddCleanup(p, func(kc *kms.KeyManagementClient) { kc.Close() }, kc)
+	return p, nil
 }
 
 // authOptions picks the credentials: none (emulators), a credentials file,
