@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -99,7 +100,20 @@ func newRetryer() aws.Retryer {
 		// and fail calls that a backoff would have saved. Pacing is
 		// providers.Calls' job.
 		o.RateLimiter = ratelimit.None
+		// A certificate that does not verify will not verify on the next
+		// attempt either.
+		o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(notRetryableTLS)}, o.Retryables...)
 	})
+}
+
+func notRetryableTLS(err error) aws.Ternary {
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) {
+		return aws.FalseTernary
+	}
+	return aws.UnknownTernary
 }
 
 func newHTTPClient(cfg *Config) (*awshttp.BuildableClient, error) {

@@ -10,6 +10,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -47,6 +49,8 @@ type wire struct {
 	buckets []string            // ListBuckets
 	regions map[string]string   // BucketRegion for ListBuckets; absent: not returned
 	keys    map[string]string   // DescribeKey metadata JSON by key id
+	auth    []string            // "op credential-scope" of each request
+	roles   []string            // "RoleArn ExternalId RoleSessionName" of each AssumeRole
 	srv     *httptest.Server
 }
 
@@ -108,12 +112,17 @@ func operation(r *http.Request) (op, bucket string) {
 }
 
 func (w *wire) serve(rw http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential=AKIDWIRE/") {
-		w.t.Errorf("request without SigV4 authorisation: %s %s", r.Method, r.URL)
+	auth := r.Header.Get("Authorization")
+	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=AKIDWIRE/") && !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=ASIAWIRE/") {
+		w.t.Errorf("request without SigV4 authorisation by a known key: %s %s", r.Method, r.URL)
 	}
 	op, bucket := operation(r)
 	w.mu.Lock()
 	w.seen[op+" "+bucket]++
+	w.auth = append(w.auth, op+" "+strings.Fields(strings.TrimPrefix(auth, "AWS4-HMAC-SHA256 Credential="))[0])
+	if op == "AssumeRole" {
+		w.roles = append(w.roles, r.Form.Get("RoleArn")+" "+r.Form.Get("ExternalId")+" "+r.Form.Get("RoleSessionName"))
+	}
 	a, ok := w.next(op + " " + bucket)
 	if !ok {
 		a, ok = w.next(op)
@@ -218,6 +227,12 @@ func (w *wire) healthy(op, bucket string, r *http.Request) answer {
 			return answer{status: 200, body: `{"KeyMetadata":` + m + `}`}
 		}
 		return kmsError("NotFoundException", "Key '"+in.KeyId+"' does not exist")
+	case "AssumeRole":
+		exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+		return ok(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials>` +
+			`<AccessKeyId>ASIAWIRE</AccessKeyId><SecretAccessKey>assumed-secret</SecretAccessKey><SessionToken>token</SessionToken>` +
+			`<Expiration>` + exp + `</Expiration></Credentials><AssumedRoleUser><Arn>arn:aws:sts::` + testAccount + `:assumed-role/audit/reachaudit</Arn>` +
+			`<AssumedRoleId>AROA:reachaudit</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>`)
 	case "GetCallerIdentity":
 		return ok(`<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::` + testAccount + `:user/audit</Arn><UserId>AIDA</UserId><Account>` + testAccount + `</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>`)
 	}
@@ -256,4 +271,12 @@ func unknownOf(b providers.Bucket, field string) (providers.Unknown, bool) {
 func describe(t *testing.T, p *Provider, bucket, region string) providers.Bucket {
 	t.Helper()
 	return p.Describe(context.Background(), providers.BucketRef{Account: testAccount, Name: bucket, Region: region})
+}
+
+func newTLSServer(t *testing.T, h http.Handler) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // handshake failures are the point
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
 }
