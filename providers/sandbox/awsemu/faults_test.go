@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -45,7 +46,10 @@ func TestFaults(t *testing.T) {
 	t.Run("a throttle that heals is retried by the SDK", func(t *testing.T) {
 		srv := startTestEstate(t, sandbox.Options{Faults: sandbox.NewFaults(
 			sandbox.Fault{Op: "GetBucketEncryption", Kind: sandbox.FaultThrottle, Times: 2})})
-		c := s3Client(srv, creds(t, srv, acctProd), "us-east-1", func(o *s3.Options) { o.RetryMaxAttempts = 3 })
+		c := s3Client(srv, creds(t, srv, acctProd), "us-east-1", func(o *s3.Options) {
+			o.RetryMaxAttempts = 3
+			o.Retryer = retry.AddWithMaxBackoffDelay(retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = 3 }), 20*time.Millisecond)
+		})
 		before := srv.Requests()
 		if err := getEnc(c, ctx(t)); err != nil {
 			t.Fatal(err)

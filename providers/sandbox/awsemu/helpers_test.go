@@ -37,7 +37,7 @@ func requireTool(t *testing.T, name string) string {
 
 func loadEstate(t *testing.T, file string) *Estate {
 	t.Helper()
-	data, err := os.ReadFile(file)
+	data, err := readFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,3 +127,5 @@ func newPooledClient(conns int) *http.Client {
 	tr.MaxIdleConnsPerHost = conns
 	return &http.Client{Transport: tr}
 }
+
+func readFile(name string) ([]byte, error) { return os.ReadFile(name) }
