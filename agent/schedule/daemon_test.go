@@ -63,9 +63,14 @@ func (r *recorder) Deliver(ctx context.Context, res *agent.Result) []agent.Deliv
 	return []agent.Delivery{{Output: "recorder", Delivered: len(res.Findings)}}
 }
 
-func (r *recorder) Flush(ctx context.Context) error { r.mu.Lock(); r.flushed++; r.mu.Unlock(); return nil }
-func (r *recorder) Backlog() int                    { r.mu.Lock(); defer r.mu.Unlock(); return r.backlog }
-func (r *recorder) Close() error                    { r.mu.Lock(); r.closed++; r.mu.Unlock(); return nil }
+func (r *recorder) Flush(ctx context.Context) error {
+	r.mu.Lock()
+	r.flushed++
+	r.mu.Unlock()
+	return nil
+}
+func (r *recorder) Backlog() int { r.mu.Lock(); defer r.mu.Unlock(); return r.backlog }
+func (r *recorder) Close() error { r.mu.Lock(); r.closed++; r.mu.Unlock(); return nil }
 
 func (r *recorder) snapshot() (delivered []*agent.Result, flushed, closed int) {
 	r.mu.Lock()
