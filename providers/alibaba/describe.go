@@ -105,15 +105,13 @@ func (p *provider) replication(ctx context.Context, b *providers.Bucket, c *oss.
 	res, err := call(ctx, p, "GetBucketReplication", func(ctx context.Context) (oss.GetBucketReplicationResult, error) {
 		body, err := get(ctx, c, bucket, map[string]interface{}{"replication": nil})
 		if err != nil {
-			return oss.GetBucketReplicationResult{}, err
+			return oss.GetBucketReplicationResult{}, absentOK(err)
 		}
 		return parseReplication(body)
 	})
 	switch {
 	case err == nil:
 		b.Copies = copiesOf(res)
-	case isAbsent(err):
-		b.Copies = []providers.Copy{}
 	default:
 		b.SetUnknown(providers.FieldCopies, "oss:GetBucketReplication", err, permission(err, "oss:GetBucketReplication"))
 	}
@@ -139,7 +137,7 @@ func (p *provider) exposure(ctx context.Context, b *providers.Bucket, c *oss.Cli
 			// The v1 SDK has no GetBucketPolicyStatus; see get.
 			body, err := get(ctx, c, bucket, map[string]interface{}{"policyStatus": nil})
 			if err != nil {
-				return false, err
+				return false, absentOK(err)
 			}
 			return parsePolicyStatus(body)
 		})
@@ -148,7 +146,6 @@ func (p *provider) exposure(ctx context.Context, b *providers.Bucket, c *oss.Cli
 			if public {
 				via = append(via, "bucket-policy")
 			}
-		case isAbsent(err):
 		default:
 			unknown = true
 			b.SetUnknown(providers.FieldPublic, "oss:GetBucketPolicyStatus", err, permission(err, "oss:GetBucketPolicyStatus"))
@@ -165,15 +162,13 @@ func (p *provider) exposure(ctx context.Context, b *providers.Bucket, c *oss.Cli
 			// The v1 SDK has no GetBucketPublicAccessBlock; see get.
 			body, err := get(ctx, c, bucket, map[string]interface{}{"publicAccessBlock": nil})
 			if err != nil {
-				return false, err
+				return false, absentOK(err)
 			}
 			return parsePublicAccessBlock(body)
 		})
 		switch {
 		case err == nil:
 			b.PublicAccessBlock = providers.TriOf(block)
-		case isAbsent(err):
-			b.PublicAccessBlock = providers.No
 		default:
 			b.SetUnknown(providers.FieldPublicAccessBlock, "oss:GetBucketPublicAccessBlock", err,
 				permission(err, "oss:GetBucketPublicAccessBlock"))
@@ -199,14 +194,13 @@ func (p *provider) tags(ctx context.Context, b *providers.Bucket, c *oss.Client,
 	res, err := call(ctx, p, "GetBucketTags", func(ctx context.Context) (oss.GetBucketTaggingResult, error) {
 		body, err := get(ctx, c, bucket, map[string]interface{}{"tagging": nil})
 		if err != nil {
-			return oss.GetBucketTaggingResult{}, err
+			return oss.GetBucketTaggingResult{}, absentOK(err)
 		}
 		return parseTagging(body)
 	})
 	switch {
 	case err == nil:
 		b.Tags = tagsOf(res)
-	case isAbsent(err):
 	default:
 		b.SetUnknown(providers.FieldTags, "oss:GetBucketTagging", err, permission(err, "oss:GetBucketTagging"))
 	}

@@ -45,9 +45,14 @@ var absent = map[string]bool{
 	"NoSuchPublicAccessBlockConfiguration": true,
 }
 
-func isAbsent(err error) bool {
-	_, code := errorInfo(err)
-	return absent[code]
+// absentOK turns an absent configuration into success, so that the call
+// is neither retried nor counted as failed: the zero answer (no rules, no
+// tags, not public, not blocked) is the fact.
+func absentOK(err error) error {
+	if _, code := errorInfo(err); absent[code] {
+		return nil
+	}
+	return err
 }
 
 func isDenied(err error) bool {
