@@ -60,12 +60,26 @@ func resolveEndpoints(cfg *Config) (endpoints, error) {
 
 // loadBase builds the SDK configuration every client derives from: the
 // default credential chain (env, shared config and profile, SSO, web
-// identity, IMDS) unless static credentials were given, a retryer that
-// backs off on throttling, and the HTTP client's TLS settings.
+// identity, IMDS), a retryer that backs off on throttling, and the HTTP
+// client's TLS settings. Static credentials (the sandbox's) bypass the
+// chain and the user's shared config altogether, so that a demo does not
+// depend on, or touch, the user's AWS profile.
 func loadBase(ctx context.Context, cfg *Config) (aws.Config, error) {
 	httpClient, err := newHTTPClient(cfg)
 	if err != nil {
 		return aws.Config{}, err
+	}
+	if c := cfg.Credentials; c != nil {
+		base := aws.NewConfig()
+		base.Region = cfg.Region
+		base.Credentials = aws.NewCredentialsCache(
+			credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken))
+		base.HTTPClient = httpClient
+		base.Retryer = newRetryer
+		if base.Region == "" {
+			base.Region = defaultRegion
+		}
+		return *base, nil
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient),
@@ -73,10 +87,6 @@ func loadBase(ctx context.Context, cfg *Config) (aws.Config, error) {
 	}
 	if cfg.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(cfg.Profile))
-	}
-	if c := cfg.Credentials; c != nil {
-		opts = append(opts, config.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)))
 	}
 	if cfg.Region != "" {
 		opts = append(opts, config.WithRegion(cfg.Region))

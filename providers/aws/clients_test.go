@@ -100,3 +100,40 @@ func TestTLSVerificationIsOnUnlessTurnedOffByName(t *testing.T) {
 		})
 	}
 }
+
+func TestDefaultCredentialChain(t *testing.T) {
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "credentials")
+	if err := os.WriteFile(creds, []byte("[audit]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = profile-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_REGION", "eu-west-3")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+	cases := []struct {
+		name, profile, key, region string
+	}{
+		{"environment keys and region", "", "AKIDENV/", "/eu-west-3/s3/"},
+		{"named profile", "audit", "AKIDPROFILE/", "/eu-west-3/s3/"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWire(t)
+			cfg := &Config{Endpoint: w.srv.URL, Profile: tc.profile}
+			p, err := Open(context.Background(), cfg, providers.Env{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.List(context.Background(), testAccount); err != nil {
+				t.Fatal(err)
+			}
+			if len(w.auth) != 1 || !strings.Contains(w.auth[0], tc.key) || !strings.Contains(w.auth[0], tc.region) {
+				t.Errorf("ListBuckets signed as %v, want key %s in %s", w.auth, tc.key, tc.region)
+			}
+		})
+	}
+}

@@ -33,6 +33,7 @@ func startMoto(t *testing.T) string {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd.Env = motoEnv()
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -54,6 +55,19 @@ func startMoto(t *testing.T) string {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// motoEnv is the environment of moto and boto3: the test's settings only,
+// never the user's AWS profile or keys.
+func motoEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
+		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
 }
 
 // motoSeed makes the estate in moto and prints the key ids it created.
@@ -112,8 +126,7 @@ print(json.dumps(ids))
 
 func TestMotoCrossCheck(t *testing.T) {
 	url := startMoto(t)
-	env := append(os.Environ(), "MOTO_URL="+url, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
-		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	env := append(motoEnv(), "MOTO_URL="+url)
 	seed := exec.Command("python3", "-c", motoSeed)
 	seed.Env = env
 	out, err := seed.CombinedOutput()
