@@ -26,3 +26,16 @@ func (s *Server) Config() providers.Config {
 		},
 	}
 }
+
+// Env returns the environment that gives the AWS SDKs and the aws command
+// the organisation's key pair, for `reachaudit sandbox serve` to print
+// beside the configuration Config returns. These are the sandbox's own
+// throw-away keys, made at Start.
+func (s *Server) Env() []string {
+	org := s.OrganisationCredentials()
+	return []string{
+		"AWS_ACCESS_KEY_ID=" + org.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + org.SecretAccessKey,
+		"AWS_REGION=us-east-1",
+	}
+}

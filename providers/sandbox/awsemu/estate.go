@@ -243,6 +243,8 @@ func validateBucket(c *yamlfile.Check, p, account string, b Bucket, resolve keyR
 			k, owner, inEstate := resolve(e.Key)
 			switch {
 			case e.Key == managedAlias:
+			case strings.HasPrefix(e.Key, "arn:") && arnPartition(e.Key) != "" && arnPartition(e.Key) != partitionOf(arnRegion(e.Key)):
+				c.Errorf(ep+".key", "%q: region %s is in partition %s, not %s", e.Key, arnRegion(e.Key), partitionOf(arnRegion(e.Key)), arnPartition(e.Key))
 			case owner == "":
 				c.Errorf(ep+".key", "%q is neither a key id of account %s, a key ARN, nor %s", e.Key, account, managedAlias)
 			case inEstate && k.ID == "":
@@ -292,6 +294,13 @@ func resolveKeyRef(ref, account string, accounts map[string]int, keys map[string
 		return Key{}, "", false
 	}
 	return keys[account+"/"+ref], account, true
+}
+
+func arnPartition(arn string) string {
+	if m := keyARNRe.FindStringSubmatch(arn); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 func arnRegion(arn string) string {

@@ -35,6 +35,7 @@ func TestEstateRefusesBadValues(t *testing.T) {
 		{"key of the bucket's account and region", base + "          encryption: {algorithm: \"aws:kms\", key: k1}\n", "", 0, ""},
 		{"key with AES256", base + "          encryption: {algorithm: AES256, key: k1}\n", "aws.accounts[0].buckets[0].encryption.key", 9, "only for aws:kms"},
 		{"key ARN of unknown shape", base + "          encryption: {algorithm: \"aws:kms\", key: \"arn:aws:kms:us-east-1:1:key/x\"}\n", "aws.accounts[0].buckets[0].encryption.key", 9, "neither"},
+		{"key ARN of the wrong partition", base + "          encryption: {algorithm: \"aws:kms\", key: \"arn:aws:kms:cn-north-1:111111111111:key/k9\"}\n", "aws.accounts[0].buckets[0].encryption.key", 9, "partition aws-cn"},
 		{"deny of an unknown operation", base + "          deny: [GetBucketColour]\n", "aws.accounts[0].buckets[0].deny[0]", 9, "not an operation"},
 		{"DescribeKey denied without a key", base + "          deny: [DescribeKey]\n", "aws.accounts[0].buckets[0].deny[0]", 9, "needs a bucket encrypted"},
 		{"object lock without versioning", base + "          object_lock: true\n", "aws.accounts[0].buckets[0].object_lock", 9, "versioning"},

@@ -160,7 +160,10 @@ func (s s3Service) handle(c *call) reply {
 	if b == nil {
 		return s.errorReply(c, 404, "NoSuchBucket", "The specified bucket does not exist", [2]string{"BucketName", c.bucket})
 	}
-	if b.owner.id != p.account || b.deny[c.op] {
+	// A caller that names the owner it expects gets AccessDenied from any
+	// other owner's bucket, as S3 answers.
+	expected := c.r.Header.Get("X-Amz-Expected-Bucket-Owner")
+	if b.owner.id != p.account || b.deny[c.op] || (expected != "" && expected != b.owner.id) {
 		return s.accessDenied(c, b)
 	}
 	if dataPlane[c.op] && !b.reachable {

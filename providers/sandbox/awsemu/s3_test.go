@@ -325,6 +325,14 @@ func TestS3Operations(t *testing.T) {
 		wantError(t, err, "NotFound", 404)
 	})
 
+	t.Run("expected bucket owner is checked", func(t *testing.T) {
+		_, err := c.GetBucketVersioning(ctx(t), &s3.GetBucketVersioningInput{Bucket: b("alpha"), ExpectedBucketOwner: aws.String(acctData)})
+		wantError(t, err, "AccessDenied", 403)
+		if _, err := c.GetBucketVersioning(ctx(t), &s3.GetBucketVersioningInput{Bucket: b("alpha"), ExpectedBucketOwner: aws.String(acctProd)}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("writes are refused", func(t *testing.T) {
 		_, err := c.DeleteBucket(ctx(t), &s3.DeleteBucketInput{Bucket: b("alpha")})
 		wantError(t, err, "NotImplemented", 501)

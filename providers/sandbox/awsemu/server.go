@@ -272,6 +272,7 @@ func (s *Server) write(rw http.ResponseWriter, r *http.Request, svc service, c *
 	if r.Method != http.MethodHead {
 		h.Set("Content-Length", strconv.Itoa(len(rep.body)))
 	}
+	s.opts.Logger.Debug("aws request", "service", svc.name(), "op", c.op, "bucket", c.bucket, "status", rep.status, "request_id", c.reqID)
 	rw.WriteHeader(rep.status)
 	if r.Method != http.MethodHead {
 		rw.Write(rep.body)
