@@ -41,12 +41,8 @@ func resolveEndpoints(cfg *Config) (endpoints, error) {
 		ep.sts = cfg.Endpoint
 	}
 	for _, e := range []string{ep.s3, ep.kms, ep.sts} {
-		if e == "" {
-			continue
-		}
-		u, err := url.Parse(e)
-		if err != nil || u.Scheme == "" || u.Host == "" {
-			return ep, fmt.Errorf("aws: endpoint %q is not an absolute URL", e)
+		if err := checkEndpoint(e); err != nil {
+			return ep, fmt.Errorf("aws: %w", err)
 		}
 	}
 	if ep.s3 != "" && !ep.pathStyle {
@@ -56,6 +52,19 @@ func resolveEndpoints(cfg *Config) (endpoints, error) {
 		ep.pathStyle = host == "localhost" || net.ParseIP(host) != nil
 	}
 	return ep, nil
+}
+
+// checkEndpoint accepts "" (the SDK resolves the endpoint) or an absolute
+// http(s) URL.
+func checkEndpoint(e string) error {
+	if e == "" {
+		return nil
+	}
+	u, err := url.Parse(e)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("endpoint %q is not an absolute http(s) URL such as https://s3.example.com", e)
+	}
+	return nil
 }
 
 // loadBase builds the SDK configuration every client derives from: the

@@ -61,6 +61,18 @@ func (c *Config) Validate(ch *yamlfile.Check) {
 			ch.Errorf("accounts["+strconv.Itoa(i)+"]", "%q is not a 12-digit AWS account id", a)
 		}
 	}
+	for _, e := range []struct{ path, url string }{
+		{"endpoint", c.Endpoint}, {"kms_endpoint", c.KMSEndpoint}, {"sts_endpoint", c.STSEndpoint},
+	} {
+		if err := checkEndpoint(e.url); err != nil {
+			ch.Errorf(e.path, "%v", err)
+		}
+	}
+	if c.Region != "" {
+		if _, ok := Place(c.Region); !ok {
+			ch.Errorf("region", "%q is not a known AWS region", c.Region)
+		}
+	}
 	for i, r := range c.Regions {
 		if _, ok := Place(r); !ok {
 			ch.Errorf("regions["+strconv.Itoa(i)+"]", "%q is not a known AWS region", r)

@@ -40,15 +40,16 @@ func init() {
 	})
 }
 
-// Tuning that tests shorten; a real scan keeps the defaults.
-var (
+const (
 	// maxAttempts covers throttling (503 SlowDown, Throttling) and 5xx.
 	maxAttempts = 5
-	maxBackoff  = 20 * time.Second
 	// callTimeout bounds one call, its retries included, so that an
 	// endpoint that never answers costs a bounded time per bucket.
-	callTimeout = 60 * time.Second
+	callTimeout = 30 * time.Second
 )
+
+// maxBackoff caps the pause between attempts; tests shorten it.
+var maxBackoff = 20 * time.Second
 
 // Provider scans S3 buckets through the SDK. It is safe for concurrent use.
 type Provider struct {

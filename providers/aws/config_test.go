@@ -1,0 +1,42 @@
+package aws
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/reachaudit/reachaudit/providers/yamlfile"
+)
+
+func TestConfigRefusedWithFileLineAndField(t *testing.T) {
+	cases := []struct {
+		name, doc, field string
+		line             int
+	}{
+		{"short account id", "accounts: [\"1234\"]\n", "accounts[0]", 1},
+		{"unknown region filter", "accounts: [\"111122223333\"]\nregions: [us-east-1, mars-north-1]\n", "regions[1]", 2},
+		{"unknown base region", "region: eu-nowhere-9\n", "region", 1},
+		{"endpoint without scheme", "endpoint: localhost:9000\n", "endpoint", 1},
+		{"kms endpoint with a strange scheme", "kms_endpoint: ftp://kms.example.com\n", "kms_endpoint", 1},
+		// The decoder names an unknown key in its message, on its line.
+		{"unknown key", "accounts: []\nrole: Audit\n", "", 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var c Config
+			err := yamlfile.Decode("aws.yaml", []byte(tc.doc), &c)
+			var ye *yamlfile.Error
+			if !errors.As(err, &ye) {
+				t.Fatalf("error %v, want a yamlfile.Error", err)
+			}
+			if ye.File != "aws.yaml" || ye.Field != tc.field || ye.Line != tc.line || (tc.field == "" && !strings.Contains(ye.Msg, "role")) {
+				t.Errorf("error at %s:%d field %q (%v), want line %d field %q", ye.File, ye.Line, ye.Field, err, tc.line, tc.field)
+			}
+		})
+	}
+	var c Config
+	good := "accounts: [\"111122223333\"]\nregions: [eu-west-1]\nrole_name: ReachAuditReadOnly\nendpoint: https://bucket.vpce-0a1b.s3.us-east-1.vpce.amazonaws.com\nregion: us-east-1\n"
+	if err := yamlfile.Decode("aws.yaml", []byte(good), &c); err != nil {
+		t.Errorf("a good section refused: %v", err)
+	}
+}
