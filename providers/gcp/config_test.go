@@ -1,10 +1,12 @@
 package gcp_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/reachaudit/reachaudit/providers"
 	"github.com/reachaudit/reachaudit/providers/gcp"
 	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
@@ -49,5 +51,14 @@ timeout: 45s`},
 				t.Errorf("timeout = %v", c.Timeout)
 			}
 		})
+	}
+}
+
+func TestOpenWithMissingCredentialsFileFails(t *testing.T) {
+	plug, _ := providers.Lookup("gcp")
+	_, err := plug.Open(context.Background(), &gcp.Config{Projects: []string{"acme-prod"},
+		CredentialsFile: "/nonexistent/reachaudit-gcp.json"}, providers.Env{})
+	if err == nil || !strings.Contains(err.Error(), "reachaudit-gcp.json") {
+		t.Fatalf("Open = %v, want an error naming the file", err)
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -152,5 +154,40 @@ func TestAbsentAndStrangeFields(t *testing.T) {
 	if b := got["oddlock"]; b.ObjectLock != providers.No || b.Redundancy != "dual-region" ||
 		cmp.Diff([]string{"FI", "NL"}, b.Countries) != "" || len(b.Unknowns) != 0 {
 		t.Errorf("oddlock: %+v", b)
+	}
+}
+
+// TestConcurrentDescribesShareKeyLookups describes many buckets at once
+// that share few keys: each key is read once, and no record is lost.
+func TestConcurrentDescribesShareKeyLookups(t *testing.T) {
+	var est strings.Builder
+	est.WriteString("gcp:\n  projects:\n    - id: acme-prod\n      keys:\n")
+	for k := 0; k < 3; k++ {
+		fmt.Fprintf(&est, "        - {name: projects/acme-prod/locations/us/keyRings/r/cryptoKeys/k%d}\n", k)
+	}
+	est.WriteString("      buckets:\n")
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&est, "        - {name: shared-key-%02d, location: us-east1, default_kms_key: projects/acme-prod/locations/us/keyRings/r/cryptoKeys/k%d}\n", i, i%3)
+	}
+	env := startSandbox(t, []byte(est.String()), sandbox.Options{Latency: 5 * time.Millisecond}, nil)
+	refs, err := env.prov.List(context.Background(), "acme-prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]providers.Bucket, len(refs))
+	var wg sync.WaitGroup
+	for i, r := range refs {
+		wg.Go(func() { out[i] = env.prov.Describe(context.Background(), r) })
+	}
+	wg.Wait()
+	for _, b := range out {
+		if b.Custody != providers.CustodyProviderKMS || b.Key == nil || b.Key.State != providers.KeyEnabled {
+			t.Errorf("%s: custody %s key %+v", b.Name, b.Custody, b.Key)
+		}
+	}
+	for _, oc := range env.calls.Snapshot() {
+		if oc.Op == "cloudkms.cryptoKeys.get" && oc.Calls != 3 {
+			t.Errorf("%d key lookups for 3 keys", oc.Calls)
+		}
 	}
 }
