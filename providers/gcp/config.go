@@ -28,6 +28,9 @@ type Config struct {
 	Endpoint string `yaml:"endpoint"`
 	// KMSEndpoint overrides the Cloud KMS gRPC endpoint (host:port).
 	KMSEndpoint string `yaml:"kms_endpoint"`
+	// UniverseDomain selects a cloud other than Google's own public one,
+	// such as S3NS's (s3nsapis.fr) for u-france-east1 projects.
+	UniverseDomain string `yaml:"universe_domain"`
 	// WithoutAuthentication sends no credentials at all, for emulators.
 	WithoutAuthentication bool `yaml:"without_authentication"`
 	// Insecure allows plain-text HTTP and gRPC to the endpoints above, for

@@ -23,6 +23,7 @@ credentials_file: /etc/reachaudit/gcp.json
 impersonate_service_account: reachaudit@acme-prod.iam.gserviceaccount.com
 endpoint: https://storage-psc.p.googleapis.com/storage/v1/
 kms_endpoint: cloudkms.googleapis.com:443
+universe_domain: s3nsapis.fr
 canary: .reachaudit-canary
 timeout: 45s`},
 		{name: "emulator", yaml: "projects: [acme-prod]\nendpoint: http://127.0.0.1:4443/storage/v1/\nkms_endpoint: 127.0.0.1:9010\nwithout_authentication: true\ninsecure: true"},

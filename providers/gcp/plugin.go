@@ -69,6 +69,9 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 	if err != nil {
 		return nil, err
 	}
+	if cfg.UniverseDomain != "" {
+		auth = append(auth, option.WithUniverseDomain(cfg.UniverseDomain))
+	}
 	sopts := append([]option.ClientOption{}, auth...)
 	if cfg.Endpoint != "" {
 		sopts = append(sopts, option.WithEndpoint(cfg.Endpoint))
