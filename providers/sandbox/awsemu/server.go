@@ -146,7 +146,7 @@ func (s *Server) OrganisationCredentials() Credentials {
 
 // Organisation returns the organisation's accounts: those of the estate
 // that hold buckets, in estate order.
-func (s *Server) Organisation() []string { return s.w.orgAccounts }
+func (s *Server) Organisation() []string { return append([]string(nil), s.w.orgAccounts...) }
 
 // reply is an answer before it is written, so that faults can change it.
 type reply struct {
