@@ -2,7 +2,9 @@ package alibaba_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
 	"net/url"
 	"strings"
 	"sync"
@@ -402,5 +404,48 @@ func TestLatencyIsHonoured(t *testing.T) {
 	}
 	if sb.Requests() != int64(calls.Total()) {
 		t.Errorf("sandbox counted %d requests, plugin %d calls", sb.Requests(), calls.Total())
+	}
+}
+
+// Every RAM action an UNK-001 asks for is in the read-only policy the
+// README gives.
+func TestDeniedCallsNameActionsOfTheRAMPolicy(t *testing.T) {
+	data, err := os.ReadFile("ram-policy.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var policy struct {
+		Statement []struct {
+			Effect string
+			Action []string
+		}
+	}
+	if err := json.Unmarshal(data, &policy); err != nil {
+		t.Fatal(err)
+	}
+	allowed := map[string]bool{}
+	for _, s := range policy.Statement {
+		for _, a := range s.Action {
+			allowed[a] = s.Effect == "Allow"
+		}
+	}
+	cfg, _ := start(t, strings.Replace(faultEstate, "tags: {a: b}",
+		"tags: {a: b}\n          deny: [GetBucketInfo, GetBucketReplication, GetBucketPolicyStatus, GetBucketPublicAccessBlock, GetBucketTags]", 1), sandbox.Options{})
+	b, _ := describeOne(t, cfg)
+	cfg2, _ := start(t, strings.Replace(faultEstate, "tags: {a: b}", "tags: {a: b}\n          deny: [DescribeKey]", 1), sandbox.Options{})
+	b2, _ := describeOne(t, cfg2)
+	seen := map[string]bool{}
+	for _, u := range append(b.Unknowns, b2.Unknowns...) {
+		if u.Permission == "" {
+			t.Errorf("denied %s for %s names no permission: %s", u.API, u.Field, u.Error)
+			continue
+		}
+		seen[u.Permission] = true
+		if !allowed[u.Permission] {
+			t.Errorf("%s is not in ram-policy.json", u.Permission)
+		}
+	}
+	if len(seen) != 6 {
+		t.Errorf("permissions named: %v", seen)
 	}
 }
