@@ -79,7 +79,9 @@ func (p *Provider) applyKey(ctx context.Context, b *providers.Bucket, keyID, buc
 		b.SetUnknown(providers.FieldCustody, "kms:DescribeKey", r.err, perm)
 		return
 	}
-	k := r.key // a copy per bucket: records are handed out independently
+	// A copy per bucket: records are handed out independently.
+	k := r.key
+	k.DeletionDate, k.MaterialExpires = utc(k.DeletionDate), utc(k.MaterialExpires)
 	b.Key = &k
 	b.Custody = r.custody
 	if b.Custody == providers.CustodyUnknown {
