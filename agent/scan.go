@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"path"
 	"sort"
@@ -110,6 +111,13 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 	res.Errors = append(res.Errors, errs...)
 
 	res.Buckets = describeAll(ctx, jobs, lim, cfg.Progress)
+	for _, o := range opened {
+		if c, ok := o.p.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				log.Warn("close provider", "provider", o.name, "err", err)
+			}
+		}
+	}
 	res.Buckets = filterTags(res.Buckets, cfg.Scope.Tags)
 	sortBuckets(res.Buckets)
 	resolveCopies(res.Buckets, cfg.Copies)

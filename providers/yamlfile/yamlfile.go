@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -89,7 +90,7 @@ func ReadFile(name string, v any) error {
 // returned, located to its line.
 func Decode(name string, data []byte, v any) error {
 	if err := yaml.UnmarshalWithOptions(data, v, yaml.Strict()); err != nil {
-		return fromYAML(name, err)
+		return locate(fromYAML(name, err), data, nil)
 	}
 	val, ok := v.(Validator)
 	if !ok {
@@ -109,7 +110,7 @@ func Decode(name string, data []byte, v any) error {
 // path of node from the document root, used to name fields in errors.
 func DecodeNode(name string, data []byte, node ast.Node, root string, v any) error {
 	if err := yaml.NodeToValue(node, v, yaml.Strict()); err != nil {
-		return fromYAML(name, err)
+		return locate(fromYAML(name, err), data, node)
 	}
 	val, ok := v.(Validator)
 	if !ok {
@@ -190,6 +191,51 @@ func fromYAML(name string, err error) error {
 		return e
 	}
 	return &Error{File: name, Msg: err.Error()}
+}
+
+// locate gives a position to an error that came without one: the decoder
+// passes on errors from a value's own UnmarshalText (a bad date, say) as
+// they are. Those errors quote the bad value, so the scalar whose quoted
+// text appears in the message is the one to blame.
+func locate(err error, data []byte, within ast.Node) error {
+	e, ok := err.(*Error)
+	if !ok || e.Line > 0 {
+		return err
+	}
+	if within == nil {
+		f, perr := parser.ParseBytes(data, 0)
+		if perr != nil || len(f.Docs) == 0 {
+			return err
+		}
+		within = f.Docs[0].Body
+	}
+	var found ast.Node
+	ast.Walk(visitFunc(func(n ast.Node) bool {
+		if found != nil {
+			return false
+		}
+		if sc, ok := n.(ast.ScalarNode); ok {
+			if v := fmt.Sprint(sc.GetValue()); v != "" && strings.Contains(e.Msg, strconv.Quote(v)) {
+				found = n
+				return false
+			}
+		}
+		return true
+	}), within)
+	if found != nil {
+		e.Line = found.GetToken().Position.Line
+		e.Field = strings.TrimPrefix(strings.TrimPrefix(found.GetPath(), "$"), ".")
+	}
+	return e
+}
+
+type visitFunc func(ast.Node) bool
+
+func (f visitFunc) Visit(n ast.Node) ast.Visitor {
+	if f(n) {
+		return f
+	}
+	return nil
 }
 
 // LineOf finds the line of the node at path ("a.b[0].c"), or of its nearest

@@ -1,6 +1,7 @@
 package yamlfile
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,5 +74,27 @@ func TestSections(t *testing.T) {
 	}
 	if _, err := Sections("f.yaml", []byte("- a\n- b\n")); err == nil {
 		t.Fatal("a top-level sequence was accepted")
+	}
+}
+
+type day struct{ s string }
+
+func (d *day) UnmarshalText(b []byte) error {
+	if string(b) != "monday" {
+		return fmt.Errorf("%q is not a day", string(b))
+	}
+	d.s = string(b)
+	return nil
+}
+
+func TestDecodeLocatesValueErrors(t *testing.T) {
+	var v struct {
+		Items []struct {
+			When day `yaml:"when"`
+		} `yaml:"items"`
+	}
+	err := Decode("f.yaml", []byte("items:\n  - when: monday\n  - when: soon\n"), &v)
+	if err == nil || err.Error() != `f.yaml:3: items[1].when: "soon" is not a day` {
+		t.Fatalf("got %v", err)
 	}
 }
