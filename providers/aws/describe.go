@@ -92,7 +92,7 @@ func (p *Provider) Describe(ctx context.Context, ref providers.BucketRef) (b pro
 		}
 	}
 	if region == "" {
-		region = p.locate(ctx, p.s3Client(ref.Account, p.region), ref.Name, &b)
+		region = p.locate(ctx, p.s3Client(ref.Account, p.region), ref.Account, ref.Name, &b)
 		if region != "" {
 			p.bucketRegions.Store(ref.Name, region)
 		}
@@ -114,11 +114,21 @@ func (p *Provider) Describe(ctx context.Context, ref providers.BucketRef) (b pro
 	return b
 }
 
+// owner is the ExpectedBucketOwner of every bucket call: S3 refuses the
+// call if the bucket now belongs to another account (deleted and its name
+// taken since the listing), so a record never mixes two owners' facts.
+func owner(account string) *string {
+	if !accountID.MatchString(account) {
+		return nil
+	}
+	return aws.String(account)
+}
+
 // locate asks S3 for a bucket's region; on failure it records the unknown
 // on b (when given) and answers "".
-func (p *Provider) locate(ctx context.Context, c *s3.Client, bucket string, b *providers.Bucket) string {
+func (p *Provider) locate(ctx context.Context, c *s3.Client, account, bucket string, b *providers.Bucket) string {
 	out, err := call(ctx, p, "GetBucketLocation", func(ctx context.Context) (*s3.GetBucketLocationOutput, error) {
-		return c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(bucket)})
+		return c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(bucket), ExpectedBucketOwner: owner(account)})
 	})
 	if err != nil {
 		if b != nil {
@@ -158,7 +168,7 @@ func sseByDefault(out *s3.GetBucketEncryptionOutput) *types.ServerSideEncryption
 
 func (p *Provider) readEncryption(ctx context.Context, c *s3.Client, b *providers.Bucket, region string) {
 	out, res := read(ctx, p, b, "GetBucketEncryption", func(ctx context.Context) (*s3.GetBucketEncryptionOutput, error) {
-		return c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(b.Name)})
+		return c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(b.Name), ExpectedBucketOwner: owner(b.Account)})
 	})
 	if res == failed {
 		return
@@ -186,7 +196,7 @@ func (p *Provider) readEncryption(ctx context.Context, c *s3.Client, b *provider
 
 func (p *Provider) readReplication(ctx context.Context, c *s3.Client, b *providers.Bucket) {
 	out, res := read(ctx, p, b, "GetBucketReplication", func(ctx context.Context) (*s3.GetBucketReplicationOutput, error) {
-		return c.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: aws.String(b.Name)})
+		return c.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: aws.String(b.Name), ExpectedBucketOwner: owner(b.Account)})
 	})
 	if res != got || out.ReplicationConfiguration == nil {
 		return
@@ -233,7 +243,7 @@ var versioningStates = map[types.BucketVersioningStatus]string{
 
 func (p *Provider) readVersioning(ctx context.Context, c *s3.Client, b *providers.Bucket) {
 	out, res := read(ctx, p, b, "GetBucketVersioning", func(ctx context.Context) (*s3.GetBucketVersioningOutput, error) {
-		return c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(b.Name)})
+		return c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(b.Name), ExpectedBucketOwner: owner(b.Account)})
 	})
 	if res != got {
 		return
@@ -248,7 +258,7 @@ func (p *Provider) readVersioning(ctx context.Context, c *s3.Client, b *provider
 
 func (p *Provider) readObjectLock(ctx context.Context, c *s3.Client, b *providers.Bucket) {
 	out, res := read(ctx, p, b, "GetObjectLockConfiguration", func(ctx context.Context) (*s3.GetObjectLockConfigurationOutput, error) {
-		return c.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String(b.Name)})
+		return c.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String(b.Name), ExpectedBucketOwner: owner(b.Account)})
 	})
 	switch res {
 	case absent:
@@ -276,7 +286,7 @@ var readPermissions = map[types.Permission]bool{types.PermissionRead: true, type
 // flags on, neither call is made.
 func (p *Provider) readExposure(ctx context.Context, c *s3.Client, b *providers.Bucket) {
 	pab, res := read(ctx, p, b, "GetPublicAccessBlock", func(ctx context.Context) (*s3.GetPublicAccessBlockOutput, error) {
-		return c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(b.Name)})
+		return c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(b.Name), ExpectedBucketOwner: owner(b.Account)})
 	})
 	var ignoreACLs, restrictPolicy bool
 	switch res {
@@ -297,7 +307,7 @@ func (p *Provider) readExposure(ctx context.Context, c *s3.Client, b *providers.
 	var via []string
 	if !restrictPolicy {
 		st, res := read(ctx, p, b, "GetBucketPolicyStatus", func(ctx context.Context) (*s3.GetBucketPolicyStatusOutput, error) {
-			return c.GetBucketPolicyStatus(ctx, &s3.GetBucketPolicyStatusInput{Bucket: aws.String(b.Name)})
+			return c.GetBucketPolicyStatus(ctx, &s3.GetBucketPolicyStatusInput{Bucket: aws.String(b.Name), ExpectedBucketOwner: owner(b.Account)})
 		})
 		switch {
 		case res == failed:
@@ -309,7 +319,7 @@ func (p *Provider) readExposure(ctx context.Context, c *s3.Client, b *providers.
 	}
 	if !ignoreACLs {
 		acl, res := read(ctx, p, b, "GetBucketAcl", func(ctx context.Context) (*s3.GetBucketAclOutput, error) {
-			return c.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String(b.Name)})
+			return c.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String(b.Name), ExpectedBucketOwner: owner(b.Account)})
 		})
 		if res == failed {
 			unknown = true
@@ -344,7 +354,7 @@ func publicGrants(grants []types.Grant) []string {
 
 func (p *Provider) readTags(ctx context.Context, c *s3.Client, b *providers.Bucket) {
 	out, res := read(ctx, p, b, "GetBucketTagging", func(ctx context.Context) (*s3.GetBucketTaggingOutput, error) {
-		return c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(b.Name)})
+		return c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(b.Name), ExpectedBucketOwner: owner(b.Account)})
 	})
 	if res != got {
 		return
@@ -363,15 +373,15 @@ func (p *Provider) probe(ctx context.Context, c *s3.Client, b *providers.Bucket)
 	}
 	start := time.Now()
 	_, err := call(ctx, p, "HeadBucket", func(ctx context.Context) (*s3.HeadBucketOutput, error) {
-		return c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b.Name)})
+		return c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b.Name), ExpectedBucketOwner: owner(b.Account)})
 	})
 	if err == nil && p.cfg.Canary != "" {
 		_, err = call(ctx, p, "HeadObject", func(ctx context.Context) (*s3.HeadObjectOutput, error) {
-			return c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String(p.cfg.Canary)})
+			return c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String(p.cfg.Canary), ExpectedBucketOwner: owner(b.Account)})
 		})
 	} else if err == nil {
 		_, err = call(ctx, p, "ListObjectsV2", func(ctx context.Context) (*s3.ListObjectsV2Output, error) {
-			return c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b.Name), MaxKeys: aws.Int32(1)})
+			return c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b.Name), MaxKeys: aws.Int32(1), ExpectedBucketOwner: owner(b.Account)})
 		})
 	}
 	r.LatencyMS = float64(time.Since(start).Microseconds()) / 1000

@@ -150,7 +150,7 @@ func (p *Provider) List(ctx context.Context, account string) ([]providers.Bucket
 			}
 			if ref.Region == "" && len(p.cfg.Regions) > 0 {
 				// The filter needs the region; Describe then reuses it.
-				ref.Region = p.locate(ctx, client, ref.Name, nil)
+				ref.Region = p.locate(ctx, client, account, ref.Name, nil)
 			}
 			if ref.Region != "" {
 				p.bucketRegions.Store(ref.Name, ref.Region)

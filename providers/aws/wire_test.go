@@ -117,6 +117,9 @@ func (w *wire) serve(rw http.ResponseWriter, r *http.Request) {
 		w.t.Errorf("request without SigV4 authorisation: %s %s", r.Method, r.URL)
 	}
 	op, bucket := operation(r)
+	if got := r.Header.Get("X-Amz-Expected-Bucket-Owner"); bucket != "" && got != testAccount {
+		w.t.Errorf("%s on %s with expected bucket owner %q, want %s", op, bucket, got, testAccount)
+	}
 	w.mu.Lock()
 	w.seen[op+" "+bucket]++
 	w.auth = append(w.auth, op+" "+strings.Fields(strings.TrimPrefix(auth, "AWS4-HMAC-SHA256 Credential="))[0])
