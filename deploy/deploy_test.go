@@ -348,7 +348,7 @@ func TestKubernetesDeployment(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	plan.Scan = func(context.Context, schedule.Scope) (*agent.Result, error) { return nil, errors.New("not scanning") }
+	plan.Scan = func(context.Context, agent.Scope) (*agent.Result, error) { return nil, errors.New("not scanning") }
 	d, err := schedule.New(schedule.Options{Plan: plan, History: store})
 	if err != nil {
 		t.Fatalf("agent refuses the example config: %v", err)

@@ -258,32 +258,6 @@ func listingFailed(r *agent.Result, ref BucketRef) bool {
 	return false
 }
 
-// Summarize recomputes r's Summary counts from its buckets and findings
-// (for a result whose findings were added to or filtered). APICalls and
-// Delivery are kept.
-func Summarize(r *agent.Result) {
-	s := &r.Summary
-	s.Buckets = len(r.Buckets)
-	s.BucketsByProvider = map[string]int{}
-	for _, b := range r.Buckets {
-		s.BucketsByProvider[b.Provider]++
-	}
-	s.Findings = len(r.Findings)
-	s.Open, s.Suppressed = 0, 0
-	s.BySeverity, s.ByRisk, s.ByRule = map[string]int{}, map[string]int{}, map[string]int{}
-	for _, f := range r.Findings {
-		switch f.Status {
-		case risk.StatusOpen:
-			s.Open++
-			s.BySeverity[f.Severity.String()]++
-			s.ByRisk[f.Risk]++
-		case risk.StatusSuppressed:
-			s.Suppressed++
-		}
-		s.ByRule[f.Rule]++
-	}
-}
-
 // Changes returns a copy of res holding only what d reports: new findings,
 // changed findings (as they are now) and resolved findings (with status
 // "resolved"), and the records of the buckets they or a changed fact
@@ -315,7 +289,12 @@ func Changes(res *agent.Result, d *Drift) *agent.Result {
 			out.Buckets = append(out.Buckets, b)
 		}
 	}
-	out.Summary.Delivery = nil
-	Summarize(&out)
+	// Resolved findings are in the document but counted neither open nor
+	// suppressed.
+	counted := out
+	counted.Findings = out.Findings[:len(out.Findings)-len(d.Resolved)]
+	counted.Summary.Delivery = nil
+	out.Summary = agent.Summarise(&counted)
+	out.Summary.Findings = len(out.Findings)
 	return &out
 }

@@ -55,7 +55,7 @@ func result(id string, at time.Time, buckets []providers.Bucket, findings ...ris
 	if r.Findings == nil {
 		r.Findings = []risk.Finding{}
 	}
-	Summarize(r)
+	r.Summary = agent.Summarise(r)
 	return r
 }
 

@@ -134,7 +134,7 @@ func AddReachLoss(prev, cur *agent.Result) []ReachLoss {
 	for _, l := range losses {
 		cur.Findings = append(cur.Findings, reachLossFinding(prev, cur, l))
 	}
-	Summarize(cur)
+	cur.Summary = agent.Summarise(cur)
 	return losses
 }
 
@@ -192,7 +192,7 @@ func reachLossFinding(prev, cur *agent.Result, l ReachLoss) risk.Finding {
 	return risk.Finding{
 		// Stable across runs for the same provider and region, so that a
 		// loss that goes on is one finding, not a new one every run.
-		ID:            reachLossRule + ":" + l.Provider + ":" + anyName + ":" + anyName + ":" + regionOrAny(l.Region),
+		ID:            risk.FindingID(reachLossRule, l.Provider, anyName, anyName, "reach-loss@"+regionOrAny(l.Region)),
 		Rule:          reachLossRule,
 		Risk:          risk.RiskBlock,
 		Severity:      risk.Critical,

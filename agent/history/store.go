@@ -2,11 +2,10 @@ package history
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -254,7 +253,7 @@ func (s *Store) Record(ctx context.Context, run *Run) error {
 		}
 	}
 	if run.ID == "" {
-		run.ID = NewRunID(run.StartedAt)
+		run.ID = agent.NewRunID(cmp.Or(run.StartedAt, time.Now()))
 	}
 	if run.Status == "" {
 		run.Status = StatusOf(run.Result, nil)
@@ -268,17 +267,6 @@ func (s *Store) Record(ctx context.Context, run *Run) error {
 		return fmt.Errorf("history: record run %s: %w", run.ID, err)
 	}
 	return nil
-}
-
-// NewRunID returns a run ID that sorts by time: the UTC start time and
-// random hex, e.g. 20261130T020000Z-9f3a1c2b.
-func NewRunID(t time.Time) string {
-	if t.IsZero() {
-		t = time.Now()
-	}
-	var b [4]byte
-	rand.Read(b[:])
-	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
 const runColumns = `id, schedule, started_at, finished_at, status, error, buckets, findings, open, critical, high, new, changed, resolved`

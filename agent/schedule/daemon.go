@@ -25,7 +25,7 @@ import (
 
 // ScanFunc runs one audit of scope. On a cancelled context it should return
 // what it has, marked partial, rather than nothing.
-type ScanFunc func(ctx context.Context, scope Scope) (*agent.Result, error)
+type ScanFunc func(ctx context.Context, scope agent.Scope) (*agent.Result, error)
 
 // Deliverer hands results to the configured outputs; a sink that is down
 // gets them later from its spool.
@@ -128,6 +128,10 @@ type Daemon struct {
 	// grace period is over.
 	scans       context.Context
 	cancelScans context.CancelFunc
+
+	// retiring counts deliverers being closed after a reload; shutdown
+	// waits for them.
+	retiring sync.WaitGroup
 
 	mu      sync.Mutex
 	current *live
@@ -296,6 +300,7 @@ func (d *Daemon) drain() {
 		}
 	}
 	d.cancelScans()
+	d.retiring.Wait()
 
 	d.mu.Lock()
 	cur := d.current
@@ -373,7 +378,11 @@ func (d *Daemon) install(p Plan) {
 		idle := old.users == 0
 		old.mu.Unlock()
 		if idle {
-			go d.retire(old)
+			d.retiring.Add(1)
+			go func() {
+				defer d.retiring.Done()
+				d.retire(old)
+			}()
 		}
 	}
 }

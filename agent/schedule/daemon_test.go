@@ -34,7 +34,7 @@ func sampleResult() *agent.Result {
 		return b
 	}
 	r := &agent.Result{
-		Schema: agent.Schema, RunID: history.NewRunID(time.Now()), StartedAt: time.Now().UTC(), FinishedAt: time.Now().UTC(),
+		Schema: agent.Schema, RunID: agent.NewRunID(time.Now()), StartedAt: time.Now().UTC(), FinishedAt: time.Now().UTC(),
 		Buckets: []providers.Bucket{mk("payroll", "US"), mk("logs", "US")},
 		Findings: []risk.Finding{
 			{ID: "HYG-001:aws:111122223333:logs", Rule: "HYG-001", Risk: risk.RiskHygiene, Severity: risk.Low, Status: risk.StatusOpen, Provider: "aws", Account: "111122223333", Bucket: "logs"},
@@ -42,7 +42,7 @@ func sampleResult() *agent.Result {
 		},
 		Errors: []agent.RunError{},
 	}
-	history.Summarize(r)
+	r.Summary = agent.Summarise(r)
 	return r
 }
 
@@ -215,11 +215,11 @@ next:
 func TestAgentRunsRecordsAndServes(t *testing.T) {
 	t.Parallel()
 	out := &recorder{backlog: 7}
-	var scopes []Scope
+	var scopes []agent.Scope
 	var mu sync.Mutex
 	h := start(t, Options{Plan: Plan{
 		Schedules: []Schedule{{Name: "nightly", Cron: "@every 1s", Providers: []string{"aws"}, Tags: map[string]string{"env": "prod"}}},
-		Scan: func(ctx context.Context, s Scope) (*agent.Result, error) {
+		Scan: func(ctx context.Context, s agent.Scope) (*agent.Result, error) {
 			mu.Lock()
 			scopes = append(scopes, s)
 			mu.Unlock()
@@ -277,7 +277,7 @@ func TestAgentRunsRecordsAndServes(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if s := scopes[0]; s.Schedule != "nightly" || len(s.Providers) != 1 || s.Tags["env"] != "prod" {
+	if s := scopes[0]; len(s.Providers) != 1 || s.Tags["env"] != "prod" {
 		t.Errorf("scope = %+v", s)
 	}
 	runs := h.runs()
@@ -307,7 +307,7 @@ func TestEmit(t *testing.T) {
 			t.Parallel()
 			out := &recorder{}
 			h := start(t, Options{Plan: Plan{Schedules: every1s("s"), Emit: tt.emit, Deliver: out,
-				Scan: func(context.Context, Scope) (*agent.Result, error) { return sampleResult(), nil }}})
+				Scan: func(context.Context, agent.Scope) (*agent.Result, error) { return sampleResult(), nil }}})
 			eventually(t, 5*time.Second, "two runs", func() bool { return len(h.runs()) >= 2 })
 			h.stop(nil)
 			delivered, _, _ := out.snapshot()
@@ -324,7 +324,7 @@ func TestAgentPanickingScanRunsAgain(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
 	h := start(t, Options{Plan: Plan{Schedules: every1s("nightly"),
-		Scan: func(context.Context, Scope) (*agent.Result, error) {
+		Scan: func(context.Context, agent.Scope) (*agent.Result, error) {
 			if calls.Add(1) == 1 {
 				panic("provider plugin bug")
 			}
@@ -350,7 +350,7 @@ func TestAgentPanickingScanRunsAgain(t *testing.T) {
 func TestReadyzAfterFailedRun(t *testing.T) {
 	t.Parallel()
 	h := start(t, Options{Plan: Plan{Schedules: every1s("nightly"),
-		Scan: func(context.Context, Scope) (*agent.Result, error) { return nil, errors.New("no credentials") }}})
+		Scan: func(context.Context, agent.Scope) (*agent.Result, error) { return nil, errors.New("no credentials") }}})
 	if code, _ := h.get("/readyz"); code != 200 {
 		t.Errorf("/readyz before any run = %d; want 200", code)
 	}
@@ -368,7 +368,7 @@ func TestReadyzAfterFailedRun(t *testing.T) {
 // ends (or after finishIn, when it is positive).
 func blockingScan(started chan<- struct{}, finishIn time.Duration) ScanFunc {
 	var once sync.Once
-	return func(ctx context.Context, s Scope) (*agent.Result, error) {
+	return func(ctx context.Context, s agent.Scope) (*agent.Result, error) {
 		once.Do(func() { close(started) })
 		var wait <-chan time.Time
 		if finishIn > 0 {
@@ -449,7 +449,7 @@ func TestReload(t *testing.T) {
 	oldOut, newOut := &recorder{}, &recorder{}
 	var oldCalls, newCalls atomic.Int32
 	count := func(c *atomic.Int32) ScanFunc {
-		return func(context.Context, Scope) (*agent.Result, error) { c.Add(1); return sampleResult(), nil }
+		return func(context.Context, agent.Scope) (*agent.Result, error) { c.Add(1); return sampleResult(), nil }
 	}
 	var next struct {
 		sync.Mutex
@@ -520,7 +520,7 @@ func TestNewRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	scan := func(context.Context, Scope) (*agent.Result, error) { return nil, nil }
+	scan := func(context.Context, agent.Scope) (*agent.Result, error) { return nil, nil }
 	busy, err := New(Options{History: store, Listen: "127.0.0.1:0", Plan: Plan{Schedules: every1s("s"), Scan: scan}})
 	if err != nil {
 		t.Fatal(err)
@@ -553,7 +553,7 @@ func TestReachLossReachesTheOutputs(t *testing.T) {
 	t.Parallel()
 	out := &recorder{}
 	var calls atomic.Int32
-	h := start(t, Options{Plan: Plan{Schedules: every1s("s"), Deliver: out, Scan: func(context.Context, Scope) (*agent.Result, error) {
+	h := start(t, Options{Plan: Plan{Schedules: every1s("s"), Deliver: out, Scan: func(context.Context, agent.Scope) (*agent.Result, error) {
 		r := sampleResult()
 		if calls.Add(1) > 1 {
 			for i := range r.Buckets {

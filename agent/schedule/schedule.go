@@ -2,13 +2,13 @@ package schedule
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // CRON_TZ= must work in minimal images without a zoneinfo database
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/providers"
 	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
@@ -24,41 +24,17 @@ type Schedule struct {
 	// Jitter delays each run's start by a random time below it, so that
 	// many agents on the same spec do not hit the provider APIs at once.
 	Jitter time.Duration `yaml:"jitter"`
-	// Providers, Accounts and Tags narrow what the schedule scans; empty:
-	// everything the config names.
+	// Providers, Accounts and Tags narrow what the schedule scans (see
+	// agent.Scope: a tag value may be a glob); empty: everything the config
+	// names.
 	Providers []string          `yaml:"providers"`
 	Accounts  []string          `yaml:"accounts"`
 	Tags      map[string]string `yaml:"tags"`
 }
 
-// Scope is what one run of a schedule covers, handed to the scan.
-type Scope struct {
-	Schedule  string
-	Providers []string
-	Accounts  []string
-	// Tags: a bucket is in scope when it carries every key with its value.
-	Tags map[string]string
-}
-
-// Scope returns the scope of s's runs.
-func (s *Schedule) Scope() Scope {
-	return Scope{Schedule: s.Name, Providers: s.Providers, Accounts: s.Accounts, Tags: s.Tags}
-}
-
-// Match reports whether bucket b is in scope.
-func (s Scope) Match(b *providers.Bucket) bool {
-	if len(s.Providers) > 0 && !slices.Contains(s.Providers, b.Provider) {
-		return false
-	}
-	if len(s.Accounts) > 0 && !slices.Contains(s.Accounts, b.Account) {
-		return false
-	}
-	for k, v := range s.Tags {
-		if got, ok := b.Tags[k]; !ok || got != v {
-			return false
-		}
-	}
-	return true
+// Scope returns what s's runs cover, for the scan.
+func (s *Schedule) Scope() agent.Scope {
+	return agent.Scope{Providers: s.Providers, Accounts: s.Accounts, Tags: s.Tags}
 }
 
 // parser accepts standard five-field specs, an optional leading seconds

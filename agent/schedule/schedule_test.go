@@ -11,7 +11,6 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/reachaudit/reachaudit/providers"
 	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
 
@@ -90,32 +89,6 @@ func TestListValidate(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("error = %v; want %q", err, tt.wantErr)
-			}
-		})
-	}
-}
-
-func TestScopeMatch(t *testing.T) {
-	b := providers.NewBucket("aws", "111", "payroll", "s3://payroll")
-	b.Tags = map[string]string{"env": "prod", "team": "hr"}
-	tests := []struct {
-		name  string
-		scope Scope
-		want  bool
-	}{
-		{"empty scope takes everything", Scope{}, true},
-		{"provider listed", Scope{Providers: []string{"gcp", "aws"}}, true},
-		{"provider not listed", Scope{Providers: []string{"gcp"}}, false},
-		{"account listed", Scope{Accounts: []string{"111"}}, true},
-		{"account not listed", Scope{Accounts: []string{"222"}}, false},
-		{"every tag matches", Scope{Tags: map[string]string{"env": "prod", "team": "hr"}}, true},
-		{"a tag value differs", Scope{Tags: map[string]string{"env": "dev"}}, false},
-		{"a tag is missing", Scope{Tags: map[string]string{"owner": "x"}}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.scope.Match(&b); got != tt.want {
-				t.Errorf("Match = %v; want %v", got, tt.want)
 			}
 		})
 	}
