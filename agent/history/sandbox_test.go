@@ -84,7 +84,9 @@ func TestDriftOfAChangingSandbox(t *testing.T) {
 	}
 	defer store.Close()
 
-	ref := func(name string) history.BucketRef { return history.BucketRef{Provider: "aws", Account: account, Name: name} }
+	ref := func(name string) history.BucketRef {
+		return history.BucketRef{Provider: "aws", Account: account, Name: name}
+	}
 	steps := []struct {
 		name         string
 		estate       string
