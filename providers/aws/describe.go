@@ -111,6 +111,9 @@ func (p *Provider) Describe(ctx context.Context, ref providers.BucketRef) (b pro
 	p.readExposure(ctx, c, &b)
 	p.readTags(ctx, c, &b)
 	p.probe(ctx, c, &b)
+	if len(b.Unknowns) > 0 {
+		p.log.Debug("bucket read in part", "account", b.Account, "bucket", b.Name, "unknowns", len(b.Unknowns))
+	}
 	return b
 }
 
