@@ -32,7 +32,13 @@ func resolveCopies(bs []providers.Bucket, declared []DeclaredCopy) {
 	}
 	for i := range bs {
 		for k := range bs[i].Copies {
-			fillCopy(&bs[i].Copies[k], bs, byURI)
+			c := &bs[i].Copies[k]
+			// A replication rule that names no account replicates within
+			// the bucket's own account.
+			if c.Account == "" && c.Provider == bs[i].Provider && c.Source == providers.CopyReplication {
+				c.Account = bs[i].Account
+			}
+			fillCopy(c, bs, byURI)
 		}
 	}
 }

@@ -30,9 +30,13 @@ type ScanConfig struct {
 	Policy    risk.Policy
 	// Copies are cross-provider copies the user declares.
 	Copies []DeclaredCopy
-	Scope  Scope
-	Limits Limits
-	Logger *slog.Logger
+	// CustomerKeys are bucket URIs (globs allowed) whose data the customer
+	// encrypts with keys the provider never holds (SSE-C, CSEK or
+	// client-side encryption): no provider API can tell.
+	CustomerKeys []string
+	Scope        Scope
+	Limits       Limits
+	Logger       *slog.Logger
 	// Observe sees every provider API call (metrics).
 	Observe func(provider, op string, d time.Duration, err error)
 	// Progress is told how many buckets are described out of how many listed.
@@ -120,6 +124,7 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 	}
 	res.Buckets = filterTags(res.Buckets, cfg.Scope.Tags)
 	sortBuckets(res.Buckets)
+	applyCustomerKeys(res.Buckets, cfg.CustomerKeys)
 	resolveCopies(res.Buckets, cfg.Copies)
 
 	res.Findings = risk.Evaluate(res.Buckets, cfg.Policy, risk.Options{Now: now().UTC(), Scanned: scannedAccounts(res.Buckets)})
@@ -315,6 +320,19 @@ func filterTags(bs []providers.Bucket, tags map[string]string) []providers.Bucke
 		}
 	}
 	return out
+}
+
+// applyCustomerKeys marks the buckets the user declares as encrypted with
+// keys of their own.
+func applyCustomerKeys(bs []providers.Bucket, patterns []string) {
+	for i := range bs {
+		for _, pat := range patterns {
+			if ok, _ := path.Match(pat, bs[i].URI); ok {
+				bs[i].Custody = providers.CustodyCustomerSupplied
+				break
+			}
+		}
+	}
 }
 
 func sortBuckets(bs []providers.Bucket) {

@@ -10,11 +10,31 @@ import (
 	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
 
-// Estate is a parsed estate file: one section per emulator.
+// Estate is a parsed estate file: one section per emulator, plus the
+// declarations a user would make in the scan config because no provider's
+// API can show them (cross-provider copies, customer-held keys), so that an
+// estate can rehearse them too.
 type Estate struct {
 	sections map[string]Section
 	order    []string
+	decl     Declarations
 }
+
+// Declarations are an estate's `copies:` and `customer_keys:` sections, with
+// the meaning the config file gives the same keys.
+type Declarations struct {
+	Copies       []DeclaredCopy `yaml:"copies"`
+	CustomerKeys []string       `yaml:"customer_keys"`
+}
+
+// DeclaredCopy is a copy of one bucket in another, named by URI.
+type DeclaredCopy struct {
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
+// Declarations returns the estate's declared copies and customer keys.
+func (e *Estate) Declarations() Declarations { return e.decl }
 
 // Section returns the decoded section for an emulator, if the estate has one.
 func (e *Estate) Section(name string) (Section, bool) {
@@ -47,10 +67,26 @@ func (e *Estate) add(name string, data []byte) error {
 		return err
 	}
 	for _, s := range secs {
+		switch s.Key {
+		case "copies":
+			var cs []DeclaredCopy
+			if err := yamlfile.DecodeNode(name, data, s.Node, s.Key, &cs); err != nil {
+				return err
+			}
+			e.decl.Copies = append(e.decl.Copies, cs...)
+			continue
+		case "customer_keys":
+			var ks []string
+			if err := yamlfile.DecodeNode(name, data, s.Node, s.Key, &ks); err != nil {
+				return err
+			}
+			e.decl.CustomerKeys = append(e.decl.CustomerKeys, ks...)
+			continue
+		}
 		em, ok := lookup(s.Key)
 		if !ok {
 			return &yamlfile.Error{File: name, Line: s.Line, Field: s.Key,
-				Msg: fmt.Sprintf("unknown section (want one of %s)", strings.Join(names(), ", "))}
+				Msg: fmt.Sprintf("unknown section (want one of %s, copies, customer_keys)", strings.Join(names(), ", "))}
 		}
 		if _, dup := e.sections[s.Key]; dup {
 			return &yamlfile.Error{File: name, Line: s.Line, Field: s.Key, Msg: "section given twice"}

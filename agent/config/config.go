@@ -1,0 +1,301 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/providers"
+	"github.com/reachaudit/reachaudit/providers/yamlfile"
+)
+
+// Config is a decoded config file.
+type Config struct {
+	// File is the path the config was read from.
+	File string
+	// Policy is the effective policy (profile plus overrides).
+	Policy risk.Policy
+	// Providers maps plugin names to their decoded sections.
+	Providers map[string]providers.Config
+	Sandbox   Sandbox
+	Copies    []agent.DeclaredCopy
+	// CustomerKeys are bucket URIs (globs) encrypted with keys the
+	// customer holds: SSE-C, CSEK or client-side encryption.
+	CustomerKeys []string
+	Limits       agent.Limits
+	Listen       string
+	History      History
+	Emit         string
+	Log          Log
+}
+
+// Sandbox makes scan and agent audit an in-process sandbox estate.
+type Sandbox struct {
+	Estate string `yaml:"estate"`
+	// Latency is added to every emulator request, to rehearse a scan at a
+	// cloud's round-trip times.
+	Latency time.Duration `yaml:"latency"`
+}
+
+// History configures the run history database.
+type History struct {
+	Path     string `yaml:"path"`
+	KeepRuns int    `yaml:"keep_runs"`
+	KeepDays int    `yaml:"keep_days"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text, json
+}
+
+// Emit modes.
+const (
+	EmitAll     = "all"
+	EmitChanges = "changes"
+)
+
+// section decoders by top-level key. Each decodes the node into cfg.
+type sectionFunc func(l *loader, s yamlfile.Section) error
+
+var sections = map[string]sectionFunc{}
+
+func init() {
+	sections["policy"] = (*loader).policy
+	sections["policy_file"] = (*loader).policyFile
+	sections["providers"] = (*loader).providers
+	sections["sandbox"] = decodeInto(func(c *Config) any { return &c.Sandbox })
+	sections["copies"] = (*loader).copies
+	sections["customer_keys"] = decodeInto(func(c *Config) any { return &c.CustomerKeys })
+	sections["limits"] = decodeInto(func(c *Config) any { return &c.Limits })
+	sections["listen"] = decodeInto(func(c *Config) any { return &c.Listen })
+	sections["history"] = decodeInto(func(c *Config) any { return &c.History })
+	sections["emit"] = decodeInto(func(c *Config) any { return &c.Emit })
+	sections["log"] = decodeInto(func(c *Config) any { return &c.Log })
+}
+
+type loader struct {
+	name     string
+	data     []byte
+	cfg      *Config
+	policyAt *yamlfile.Section
+}
+
+func decodeInto(field func(*Config) any) sectionFunc {
+	return func(l *loader, s yamlfile.Section) error {
+		return yamlfile.DecodeNode(l.name, l.data, s.Node, s.Key, field(l.cfg))
+	}
+}
+
+// Load reads the config file at path and applies environment overrides
+// from env (os.Environ form; nil means the process environment).
+func Load(path string, env []string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &yamlfile.Error{File: path, Msg: err.Error()}
+	}
+	return Parse(path, data, env)
+}
+
+// Parse decodes config YAML from the file called name.
+func Parse(name string, data []byte, env []string) (*Config, error) {
+	if env == nil {
+		env = os.Environ()
+	}
+	l := &loader{name: name, data: data, cfg: &Config{
+		File:      name,
+		Providers: map[string]providers.Config{},
+		Emit:      EmitChanges,
+		Listen:    "127.0.0.1:9464",
+	}}
+	secs, err := yamlfile.Sections(name, data)
+	if err != nil {
+		return nil, err
+	}
+	l.cfg.Policy = risk.DefaultPolicy()
+	seen := map[string]bool{}
+	for _, s := range secs {
+		fn, ok := sections[s.Key]
+		if !ok {
+			return nil, &yamlfile.Error{File: name, Line: s.Line, Field: s.Key,
+				Msg: "unknown key (want one of " + strings.Join(keys(), ", ") + ")"}
+		}
+		if seen["policy"] && s.Key == "policy_file" || seen["policy_file"] && s.Key == "policy" {
+			return nil, &yamlfile.Error{File: name, Line: s.Line, Field: s.Key, Msg: "give policy or policy_file, not both"}
+		}
+		seen[s.Key] = true
+		if err := fn(l, s); err != nil {
+			return nil, err
+		}
+	}
+	if err := l.cfg.applyEnv(env); err != nil {
+		return nil, err
+	}
+	if e := l.cfg.Sandbox.Estate; e != "" && !filepath.IsAbs(e) {
+		l.cfg.Sandbox.Estate = filepath.Join(filepath.Dir(name), e)
+	}
+	return l.cfg, l.cfg.validate()
+}
+
+func keys() []string {
+	out := make([]string, 0, len(sections))
+	for k := range sections {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (l *loader) policy(s yamlfile.Section) error {
+	p, err := risk.PolicyFromNode(l.name, l.data, s.Node, s.Key)
+	if err != nil {
+		return err
+	}
+	l.cfg.Policy = p
+	return nil
+}
+
+func (l *loader) policyFile(s yamlfile.Section) error {
+	var file string
+	if err := yamlfile.DecodeNode(l.name, l.data, s.Node, s.Key, &file); err != nil {
+		return err
+	}
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(filepath.Dir(l.name), file)
+	}
+	p, err := risk.PolicyFromFile(file)
+	if err != nil {
+		return err
+	}
+	l.cfg.Policy = p
+	return nil
+}
+
+func (l *loader) providers(s yamlfile.Section) error {
+	subs, err := yamlfile.MappingSections(l.name, s.Node)
+	if err != nil {
+		return err
+	}
+	for _, sub := range subs {
+		pl, ok := providers.Lookup(sub.Key)
+		if !ok {
+			return &yamlfile.Error{File: l.name, Line: sub.Line, Field: "providers." + sub.Key,
+				Msg: "unknown provider (want one of " + strings.Join(providers.Names(), ", ") + ")"}
+		}
+		pc := pl.NewConfig()
+		if err := yamlfile.DecodeNode(l.name, l.data, sub.Node, "providers."+sub.Key, pc); err != nil {
+			return err
+		}
+		l.cfg.Providers[sub.Key] = pc
+	}
+	return nil
+}
+
+func (l *loader) copies(s yamlfile.Section) error {
+	if err := yamlfile.DecodeNode(l.name, l.data, s.Node, s.Key, &l.cfg.Copies); err != nil {
+		return err
+	}
+	for i, c := range l.cfg.Copies {
+		for _, u := range []struct{ field, v string }{{"from", c.From}, {"to", c.To}} {
+			if _, _, err := agent.ParseBucketURI(u.v); err != nil {
+				f := fmt.Sprintf("copies[%d].%s", i, u.field)
+				return &yamlfile.Error{File: l.name, Line: yamlfile.LineOf(l.data, f), Field: f, Msg: err.Error()}
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Config) validate() error {
+	fail := func(field, msg string) error {
+		return &yamlfile.Error{File: c.File, Field: field, Msg: msg}
+	}
+	switch c.Emit {
+	case EmitAll, EmitChanges:
+	default:
+		return fail("emit", fmt.Sprintf("%q is not all or changes", c.Emit))
+	}
+	switch c.Log.Level {
+	case "", "debug", "info", "warn", "error":
+	default:
+		return fail("log.level", fmt.Sprintf("%q is not debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "", "text", "json":
+	default:
+		return fail("log.format", fmt.Sprintf("%q is not text or json", c.Log.Format))
+	}
+	if c.Limits.Concurrency < 0 || c.Limits.PerAccount < 0 {
+		return fail("limits", "concurrency and per_account must not be negative")
+	}
+	if len(c.Providers) == 0 && c.Sandbox.Estate == "" {
+		return fail("providers", "no provider is configured (and no sandbox estate)")
+	}
+	return nil
+}
+
+// env overrides: REACHAUDIT_<KEY> with the key path in upper case and dots
+// as underscores.
+var envKeys = map[string]func(c *Config, v string) error{
+	"LISTEN":             func(c *Config, v string) error { c.Listen = v; return nil },
+	"EMIT":               func(c *Config, v string) error { c.Emit = v; return nil },
+	"HISTORY_PATH":       func(c *Config, v string) error { c.History.Path = v; return nil },
+	"SANDBOX_ESTATE":     func(c *Config, v string) error { c.Sandbox.Estate = v; return nil },
+	"LOG_LEVEL":          func(c *Config, v string) error { c.Log.Level = v; return nil },
+	"LOG_FORMAT":         func(c *Config, v string) error { c.Log.Format = v; return nil },
+	"LIMITS_CONCURRENCY": intEnv(func(c *Config) *int { return &c.Limits.Concurrency }),
+	"LIMITS_PER_ACCOUNT": intEnv(func(c *Config) *int { return &c.Limits.PerAccount }),
+	"POLICY_FILE": func(c *Config, v string) error {
+		p, err := risk.PolicyFromFile(v)
+		if err != nil {
+			return err
+		}
+		c.Policy = p
+		return nil
+	},
+}
+
+func intEnv(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("want a whole number, got %q", v)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+// EnvKeys lists the supported environment overrides, for the README and help.
+func EnvKeys() []string {
+	out := make([]string, 0, len(envKeys))
+	for k := range envKeys {
+		out = append(out, "REACHAUDIT_"+k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *Config) applyEnv(env []string) error {
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, "REACHAUDIT_") {
+			continue
+		}
+		fn, known := envKeys[strings.TrimPrefix(k, "REACHAUDIT_")]
+		if !known {
+			continue // other REACHAUDIT_ variables (e.g. for tests) are not config
+		}
+		if err := fn(c, v); err != nil {
+			return fmt.Errorf("environment %s: %w", k, err)
+		}
+	}
+	return nil
+}
