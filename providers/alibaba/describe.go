@@ -23,9 +23,7 @@ var errV1Unsigned = errors.New("not asked: the V1 signature cannot cover this su
 func (p *provider) Describe(ctx context.Context, ref providers.BucketRef) providers.Bucket {
 	b := providers.NewBucket(name, ref.Account, ref.Name, "oss://"+ref.Name)
 	region := ref.Region
-	if region != "" {
-		applyPlace(&b, region, "oss:ListBuckets")
-	} else {
+	if region == "" {
 		// GetBucketInfo may be asked at any endpoint; its answer names the
 		// bucket's own region.
 		region = p.cfg.listRegion()
@@ -48,7 +46,9 @@ func (p *provider) Describe(ctx context.Context, ref providers.BucketRef) provid
 		for _, f := range []string{providers.FieldCustody, providers.FieldVersioning, providers.FieldRedundancy} {
 			b.SetUnknown(f, "oss:GetBucketInfo", infoErr, permission(infoErr, "oss:GetBucketInfo"))
 		}
-		if ref.Region == "" {
+		if ref.Region != "" {
+			applyPlace(&b, ref.Region, "oss:ListBuckets")
+		} else {
 			b.SetUnknown(providers.FieldRegion, "oss:GetBucketInfo", infoErr, permission(infoErr, "oss:GetBucketInfo"))
 		}
 	} else {

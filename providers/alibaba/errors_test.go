@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -330,13 +331,13 @@ func TestSigningRegion(t *testing.T) {
 func TestCallsPerBucketAndKeyCache(t *testing.T) {
 	var sb strings.Builder
 	sb.WriteString("alibaba:\n  accounts:\n    - id: \"1111222233334444\"\n      keys:\n")
-	sb.WriteString("        - {id: shared-1, region: cn-hangzhou}\n        - {id: shared-2, region: cn-hangzhou}\n      buckets:\n")
-	const n = 40
+	const n, keys = 40, 10
+	for k := 0; k < keys; k++ {
+		fmt.Fprintf(&sb, "        - {id: shared-%d, region: cn-hangzhou}\n", k)
+	}
+	sb.WriteString("      buckets:\n")
 	for i := 0; i < n; i++ {
-		key := "shared-1"
-		if i%2 == 1 {
-			key = "shared-2"
-		}
+		key := fmt.Sprintf("shared-%d", i%keys)
 		bpa := "false"
 		if i%4 == 0 {
 			bpa = "true"
@@ -369,8 +370,8 @@ func TestCallsPerBucketAndKeyCache(t *testing.T) {
 	for _, oc := range calls.Snapshot() {
 		byOp[oc.Op] = oc.Calls
 	}
-	if byOp["DescribeKey"] != 2 {
-		t.Errorf("DescribeKey called %d times for 2 keys", byOp["DescribeKey"])
+	if byOp["DescribeKey"] != keys {
+		t.Errorf("DescribeKey called %d times for %d keys", byOp["DescribeKey"], keys)
 	}
 	perBucket := float64(calls.Total()-byOp["DescribeKey"]) / n
 	t.Logf("calls: %v; %.2f per bucket plus %d DescribeKey", byOp, perBucket, byOp["DescribeKey"])
@@ -448,4 +449,26 @@ func TestDeniedCallsNameActionsOfTheRAMPolicy(t *testing.T) {
 	if len(seen) != 6 {
 		t.Errorf("permissions named: %v", seen)
 	}
+}
+
+func TestListFailures(t *testing.T) {
+	for _, kind := range []string{sandbox.FaultServer, sandbox.FaultMalformed, sandbox.FaultTimeout} {
+		t.Run(kind, func(t *testing.T) {
+			cfg, _ := start(t, faultEstate, sandbox.Options{Faults: sandbox.NewFaults(sandbox.Fault{Op: "ListBuckets", Kind: kind})})
+			cfg.Timeout = "200ms"
+			p, _ := open(t, cfg)
+			refs, err := p.List(context.Background(), cfg.Accounts[0])
+			if err == nil || !strings.Contains(err.Error(), "ListBuckets") || refs != nil {
+				t.Errorf("List: %v %v", refs, err)
+			}
+		})
+	}
+	t.Run("credentials of another account", func(t *testing.T) {
+		cfg, _ := start(t, estateYAML, sandbox.Options{})
+		cfg.Static[cfg.Accounts[0]] = cfg.Static[cfg.Accounts[1]]
+		p, _ := open(t, cfg)
+		if _, err := p.List(context.Background(), cfg.Accounts[0]); err == nil || !strings.Contains(err.Error(), "belong to account") {
+			t.Errorf("List: %v", err)
+		}
+	})
 }

@@ -41,18 +41,32 @@ func (p *provider) describeKey(ctx context.Context, account, region, keyID strin
 }
 
 func (p *provider) describeKeyOnce(ctx context.Context, account, region, keyID string) (keyMeta, error) {
-	c, err := p.kmsClient(account, region)
-	if err != nil {
-		return keyMeta{}, err
-	}
-	ms := int(p.timeout.Milliseconds())
-	runtime := &util.RuntimeOptions{
-		ReadTimeout:    tea.Int(ms),
-		ConnectTimeout: tea.Int(ms),
-		IgnoreSSL:      tea.Bool(p.cfg.InsecureSkipVerify),
-		Autoretry:      tea.Bool(false), // call retries, and counts each attempt
-	}
-	return call(ctx, p, "DescribeKey", func(context.Context) (keyMeta, error) {
+	return call(ctx, p, "DescribeKey", func(ctx context.Context) (keyMeta, error) {
+		var lane int
+		select {
+		case lane = <-p.kmsLanes:
+		case <-ctx.Done():
+			return keyMeta{}, ctx.Err()
+		}
+		defer func() { p.kmsLanes <- lane }()
+		// The KMS SDK's client is not safe for concurrent use (it hands
+		// its headers over by clearing a field), and the tea runtime under
+		// it keeps one http.Client per endpoint and timeouts whose Timeout
+		// it sets on every request while others read it. So each lane has
+		// its own SDK client and its own pooled http.Client (its read
+		// timeout differs by lane milliseconds), and carries one request
+		// at a time.
+		c, err := p.kmsClient(account, region, lane)
+		if err != nil {
+			return keyMeta{}, err
+		}
+		ms := int(p.timeout.Milliseconds())
+		runtime := &util.RuntimeOptions{
+			ReadTimeout:    tea.Int(ms + lane),
+			ConnectTimeout: tea.Int(ms),
+			IgnoreSSL:      tea.Bool(p.cfg.InsecureSkipVerify),
+			Autoretry:      tea.Bool(false), // call retries, and counts each attempt
+		}
 		// The KMS SDK takes no context; its own timeouts bound the call.
 		out, err := c.DescribeKeyWithOptions(&kms.DescribeKeyRequest{KeyId: tea.String(keyID)}, runtime)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -41,8 +42,8 @@ func init() {
 }
 
 // provider is an opened Alibaba plugin. It keeps one OSS client per
-// account and region (V4 signs with the bucket's region) and one KMS client
-// per account and region, made on first use.
+// account and region (V4 signs with the bucket's region) and KMS clients
+// per account, region and lane, made on first use.
 type provider struct {
 	cfg     *Config
 	env     providers.Env
@@ -56,7 +57,12 @@ type provider struct {
 	keys map[string]keyResult
 
 	flight singleflight.Group
+	// kmsLanes bounds concurrent DescribeKey requests; see describeKeyOnce.
+	kmsLanes chan int
 }
+
+// kmsConcurrency is how many DescribeKey requests run at once.
+const kmsConcurrency = 8
 
 // Open checks the configuration's credentials and returns the provider.
 func Open(ctx context.Context, cfg *Config, env providers.Env) (providers.Provider, error) {
@@ -71,6 +77,11 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (providers.Provid
 		oss:     map[string]*oss.Client{},
 		kms:     map[string]*kms.Client{},
 		keys:    map[string]keyResult{},
+
+		kmsLanes: make(chan int, kmsConcurrency),
+	}
+	for i := 0; i < kmsConcurrency; i++ {
+		p.kmsLanes <- i
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
@@ -132,9 +143,9 @@ func (p *provider) ossClient(account, region string) (*oss.Client, error) {
 	return c, nil
 }
 
-// kmsClient returns the account's KMS client for region.
-func (p *provider) kmsClient(account, region string) (*kms.Client, error) {
-	k := account + "/" + region
+// kmsClient returns the account's KMS client for region and lane.
+func (p *provider) kmsClient(account, region string, lane int) (*kms.Client, error) {
+	k := account + "/" + region + "/" + strconv.Itoa(lane)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c, ok := p.kms[k]; ok {
