@@ -69,18 +69,15 @@ func openStore(t *testing.T) *Store {
 	return s
 }
 
-// The drift of a changed estate, through a real database: a key disabled,
-// a bucket made public, a bucket removed, a replica gone.
-func TestDriftThroughDatabase(t *testing.T) {
-	ctx := context.Background()
-	s := openStore(t)
-
+// twoRuns is a run and the next one after a key was disabled, a bucket
+// made public, a bucket removed, a replica dropped and a finding suppressed.
+func twoRuns() (first, second *agent.Result) {
 	payroll := bucket("aws", "111122223333", "payroll", "us-east-1", func(b *providers.Bucket) {
 		b.Copies = []providers.Copy{{Provider: "aws", Account: "111122223333", Bucket: "payroll-dr", Region: "us-west-2", Source: providers.CopyReplication}}
 	})
 	logs := bucket("aws", "111122223333", "logs", "us-east-1")
 	old := bucket("aws", "111122223333", "old", "us-west-2")
-	first := result("run-1", t0, []providers.Bucket{payroll, logs, old},
+	first = result("run-1", t0, []providers.Bucket{payroll, logs, old},
 		finding("EXP-004", risk.Medium, payroll), finding("HYG-001", risk.Low, logs), finding("BLK-002", risk.Medium, old))
 
 	payroll2 := payroll
@@ -90,8 +87,22 @@ func TestDriftThroughDatabase(t *testing.T) {
 	logs2.Public = providers.Yes
 	exp004 := finding("EXP-004", risk.Medium, payroll2)
 	exp004.Status, exp004.SuppressedReason = risk.StatusSuppressed, "accepted"
-	second := result("run-2", t0.Add(24*time.Hour), []providers.Bucket{payroll2, logs2},
+	second = result("run-2", t0.Add(24*time.Hour), []providers.Bucket{payroll2, logs2},
 		exp004, finding("BLK-003", risk.Critical, payroll2), finding("HYG-001", risk.Low, logs2), finding("EXP-006", risk.Critical, logs2))
+
+	return first, second
+}
+
+// The drift of a changed estate, through a real database: a key disabled,
+// a bucket made public, a bucket removed, a replica gone.
+func TestDriftThroughDatabase(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+
+	first, second := twoRuns()
+	payroll, logs, old := first.Buckets[0], first.Buckets[1], first.Buckets[2]
+	payroll2, logs2 := second.Buckets[0], second.Buckets[1]
+	exp004 := second.Findings[0]
 
 	if err := s.Record(ctx, &Run{Schedule: "nightly", Status: StatusOK, Result: first}); err != nil {
 		t.Fatal(err)

@@ -233,7 +233,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var stopOnce sync.Once
 	g.Add(func() error {
 		d.cron.Start()
-		d.log.Info("agent started", "schedules", d.scheduleNames(), "listen", d.opts.Listen)
+		attrs := []any{"schedules", d.scheduleNames()}
+		if d.ln != nil {
+			attrs = append(attrs, "listen", d.ln.Addr().String())
+		}
+		d.log.Info("agent started", attrs...)
 		<-stop
 		d.drain()
 		return nil
