@@ -6,6 +6,7 @@ import (
 	"crypto/sha1" //nolint:gosec // V1 signatures
 	"encoding/base64"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -305,5 +306,31 @@ func TestFaultsAndRequestCount(t *testing.T) {
 	}
 	if s.Requests() != 3 {
 		t.Errorf("requests %d, want 3", s.Requests())
+	}
+}
+
+// Virtual-host addressing (bucket.localhost), as the SDK uses it for a
+// named endpoint; the dialer stands in for DNS.
+func TestVirtualHostAddressing(t *testing.T) {
+	_, cfg := startEstate(t, estate, sandbox.Options{})
+	u, _ := url.Parse(cfg.Endpoint)
+	port := u.Port()
+	dialer := &net.Dialer{}
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return dialer.DialContext(ctx, network, "127.0.0.1:"+port)
+	}}}
+	s := cfg.Static["1111222233334444"]
+	c, err := oss.New("http://localhost:"+port, s.AccessKeyID, s.AccessKeySecret,
+		oss.AuthVersion(oss.AuthV4), oss.Region("cn-hangzhou"), oss.HTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.GetBucketInfo("mine")
+	if err != nil || info.BucketInfo.Name != "mine" {
+		t.Fatalf("GetBucketInfo by virtual host: %+v %v", info, err)
+	}
+	b, _ := c.Bucket("mine")
+	if _, err := b.ListObjectsV2(oss.MaxKeys(1)); err != nil {
+		t.Errorf("ListObjectsV2 by virtual host: %v", err)
 	}
 }
