@@ -213,7 +213,7 @@ func (p *provider) probe(ctx context.Context, c *oss.Client, bucket string) prov
 	r := providers.Reachability{Probe: "GetBucketInfo+ListObjectsV2"}
 	op := "ListObjectsV2"
 	if p.cfg.Canary != "" {
-		r.Probe, op = "GetBucketInfo+HeadObject", "HeadObject"
+		r.Probe, op = "GetBucketInfo+GetObjectMeta", "GetObjectMeta"
 	}
 	bk, err := c.Bucket(bucket)
 	if err != nil {

@@ -388,7 +388,7 @@ func TestCanaryProbe(t *testing.T) {
 	cfg.Canary = "health/canary.txt"
 	b, _ := describeOne(t, cfg)
 	// The estate holds no objects, so the canary is not found.
-	if b.Reachability.Probe != "GetBucketInfo+HeadObject" || b.Reachability.Failure != providers.FailHTTP404 {
+	if b.Reachability.Probe != "GetBucketInfo+GetObjectMeta" || b.Reachability.Failure != providers.FailHTTP404 {
 		t.Errorf("reachability %+v", b.Reachability)
 	}
 }
