@@ -472,3 +472,25 @@ func TestListFailures(t *testing.T) {
 		}
 	})
 }
+
+// Credentials named by environment variables reach both SDKs; variables
+// that are not set stop Open with a message that names them.
+func TestCredentialsFromEnvironment(t *testing.T) {
+	cfg, _ := start(t, faultEstate, sandbox.Options{})
+	a := cfg.Accounts[0]
+	s := cfg.Static[a]
+	cfg.Static = nil
+	cfg.Credentials = map[string]alibaba.AccountCredentials{a: {AccessKeyIDEnv: "RA_TEST_ID", AccessKeySecretEnv: "RA_TEST_SECRET"}}
+	t.Setenv("RA_TEST_ID", s.AccessKeyID)
+	t.Setenv("RA_TEST_SECRET", s.AccessKeySecret)
+	b, _ := describeOne(t, cfg)
+	if b.Custody != providers.CustodyProviderKMS || len(b.Unknowns) != 0 {
+		t.Errorf("custody %s unknowns %v", b.Custody, unknownFields(b))
+	}
+
+	t.Setenv("RA_TEST_SECRET", "")
+	_, err := alibaba.Open(context.Background(), cfg, providers.Env{})
+	if err == nil || !strings.Contains(err.Error(), "RA_TEST_SECRET") || strings.Contains(err.Error(), s.AccessKeyID) {
+		t.Errorf("Open without the secret: %v", err)
+	}
+}
