@@ -334,3 +334,39 @@ func TestVirtualHostAddressing(t *testing.T) {
 		t.Errorf("ListObjectsV2 by virtual host: %v", err)
 	}
 }
+
+// addParam adds a query parameter to each request after the SDK signed it.
+type addParam struct{ param string }
+
+func (a addParam) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	if r.URL.RawQuery != "" {
+		r.URL.RawQuery += "&"
+	}
+	r.URL.RawQuery += a.param
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// A V4 signature covers every query parameter: a sub-resource added after
+// signing, which the signature leaves out, is refused.
+func TestV4SignatureMustCoverEverySubResource(t *testing.T) {
+	_, cfg := startEstate(t, estate, sandbox.Options{})
+	s := cfg.Static["1111222233334444"]
+	for _, tt := range []struct {
+		param, want string
+	}{{"", ""}, {"policyStatus", "SignatureDoesNotMatch"}, {"publicAccessBlock", "SignatureDoesNotMatch"}} {
+		hc := http.DefaultClient
+		if tt.param != "" {
+			hc = &http.Client{Transport: addParam{tt.param}}
+		}
+		c, err := oss.New(cfg.Endpoint, s.AccessKeyID, s.AccessKeySecret,
+			oss.AuthVersion(oss.AuthV4), oss.Region("cn-hangzhou"), oss.HTTPClient(hc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.GetBucketVersioning("mine")
+		if code(err) != tt.want {
+			t.Errorf("?versioning with %q added after signing: %v, want %q", tt.param, err, tt.want)
+		}
+	}
+}
