@@ -575,3 +575,29 @@ func TestReachLossReachesTheOutputs(t *testing.T) {
 		t.Error("loss of reach not logged")
 	}
 }
+
+// A reloaded plan without outputs of its own keeps the running ones: they
+// are neither closed nor replaced, and are closed once at shutdown.
+func TestReloadKeepsOutputs(t *testing.T) {
+	t.Parallel()
+	out := &recorder{}
+	scan := func(context.Context, agent.Scope) (*agent.Result, error) { return sampleResult(), nil }
+	h := start(t, Options{
+		Plan:   Plan{Schedules: every1s("a"), Scan: scan, Deliver: out, Emit: EmitAll},
+		Reload: func() (*Plan, error) { return &Plan{Schedules: every1s("b"), Scan: scan, Emit: EmitAll}, nil },
+	})
+	eventually(t, 5*time.Second, "a delivery", func() bool { d, _, _ := out.snapshot(); return len(d) >= 1 })
+	h.sigs <- syscall.SIGHUP
+	eventually(t, 3*time.Second, "reloaded", func() bool { return h.log.Count("configuration reloaded") == 1 })
+	before, _, _ := out.snapshot()
+	eventually(t, 5*time.Second, "deliveries after the reload", func() bool { d, _, _ := out.snapshot(); return len(d) > len(before) })
+	if _, _, closed := out.snapshot(); closed != 0 {
+		t.Fatalf("kept outputs closed %d times during the reload", closed)
+	}
+	if err := h.stop(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if _, flushed, closed := out.snapshot(); flushed != 1 || closed != 1 {
+		t.Errorf("outputs flushed %d and closed %d times; want once each at shutdown", flushed, closed)
+	}
+}
