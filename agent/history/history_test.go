@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -526,6 +527,28 @@ func TestWriterAndReaders(t *testing.T) {
 	}
 	if err := r.Record(ctx, &Run{Schedule: "s", Status: StatusFailed}); err == nil {
 		t.Error("read-only store accepted a write")
+	}
+}
+
+func TestDatabaseIsPrivate(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "h.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Record(ctx, &Run{Schedule: "s", Status: StatusFailed}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s mode %v; want no access for group and others", filepath.Base(name), fi.Mode().Perm())
+		}
 	}
 }
 

@@ -114,6 +114,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("history %s: %s is not a directory", path, dir)
 		}
 	}
+	// The history names every bucket and its weaknesses: readable by the
+	// agent's user only. SQLite gives its -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("history %s: %w", path, err)
+	}
+	f.Close()
 	s, err := open(ctx, path, "")
 	if err != nil {
 		return nil, err
