@@ -48,10 +48,6 @@ const (
 type Plan struct {
 	Schedules []Schedule
 	Scan      ScanFunc
-	// Deliver may be nil: no outputs. In a reloaded Plan, nil keeps the
-	// running deliverer; a new one replaces it, and the old one is flushed
-	// and closed once the runs that use it are done.
-	Deliver Deliverer
 	// Emit is EmitAll or EmitChanges; empty means EmitChanges.
 	Emit string
 	// KeepRuns and KeepDays bound the history (see history.Store.Prune);
@@ -92,6 +88,14 @@ type Options struct {
 	Plan
 	// History records every run; required. The caller opens and closes it.
 	History *history.Store
+	// Deliver hands each run (or its drift) to the outputs; nil: none. It is
+	// the process's for its whole life and closed at shutdown: a reload does
+	// not replace it, because two deliverers would share the outputs' spool
+	// files. Changing outputs takes a restart.
+	Deliver Deliverer
+	// FlushEvery is how often a spool backlog is retried between runs;
+	// default one minute.
+	FlushEvery time.Duration
 	// Listen is the address of /healthz, /readyz and /metrics; empty: no
 	// HTTP server.
 	Listen string
@@ -110,7 +114,10 @@ type Options struct {
 	Signals <-chan os.Signal
 }
 
-const defaultGrace = 30 * time.Second
+const (
+	defaultGrace      = 30 * time.Second
+	defaultFlushEvery = time.Minute
+)
 
 // Daemon is the running agent.
 type Daemon struct {
@@ -129,12 +136,8 @@ type Daemon struct {
 	scans       context.Context
 	cancelScans context.CancelFunc
 
-	// retiring counts deliverers being closed after a reload; shutdown
-	// waits for them.
-	retiring sync.WaitGroup
-
 	mu      sync.Mutex
-	current *live
+	current *plan
 	entries map[string]entry
 	jobs    map[string]cron.Job
 
@@ -147,16 +150,10 @@ type entry struct {
 	spec string
 }
 
-// live is a Plan in use, counted so that a deliverer replaced by a reload
-// is closed only after the runs that use it are done.
-type live struct {
-	plan   Plan
+// plan is a validated Plan with its schedules by name.
+type plan struct {
+	Plan
 	byName map[string]Schedule
-
-	mu          sync.Mutex
-	users       int
-	retired     bool
-	keepDeliver bool // the next plan took over the deliverer
 }
 
 // New checks opts and binds the HTTP listener, so that a bad plan or a
@@ -170,6 +167,9 @@ func New(opts Options) (*Daemon, error) {
 	}
 	if opts.Grace <= 0 {
 		opts.Grace = defaultGrace
+	}
+	if opts.FlushEvery <= 0 {
+		opts.FlushEvery = defaultFlushEvery
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics()
@@ -257,6 +257,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		})
 	}
 
+	if d.opts.Deliver != nil {
+		fstop := make(chan struct{})
+		var fonce sync.Once
+		g.Add(func() error {
+			d.flush(fstop)
+			return nil
+		}, func(error) { fonce.Do(func() { close(fstop) }) })
+	}
+
 	sigs := d.opts.Signals
 	if sigs == nil {
 		ch := make(chan os.Signal, 4)
@@ -304,44 +313,54 @@ func (d *Daemon) drain() {
 		}
 	}
 	d.cancelScans()
-	d.retiring.Wait()
 
-	d.mu.Lock()
-	cur := d.current
-	d.mu.Unlock()
-	if cur.plan.Deliver != nil {
-		d.closeDeliverer(cur.plan.Deliver)
+	if dl := d.opts.Deliver; dl != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), d.opts.Grace)
+		defer cancel()
+		if err := dl.Flush(ctx); err != nil {
+			// What is not sent stays in the spool for the next start.
+			d.log.Warn("outputs not flushed; left in the spool", "err", err, "backlog", dl.Backlog())
+		}
+		if err := dl.Close(); err != nil {
+			d.log.Warn("closing outputs", "err", err)
+		}
 	}
 	d.log.Info("agent stopped")
 }
 
-func (d *Daemon) closeDeliverer(dl Deliverer) {
-	ctx, cancel := context.WithTimeout(context.Background(), d.opts.Grace)
-	defer cancel()
-	if err := dl.Flush(ctx); err != nil {
-		// What is not sent stays in the spool for the next start.
-		d.log.Warn("outputs not flushed; left in the spool", "err", err, "backlog", dl.Backlog())
-	}
-	if err := dl.Close(); err != nil {
-		d.log.Warn("closing outputs", "err", err)
-	}
-}
-
 func (d *Daemon) backlog() int {
-	d.mu.Lock()
-	cur := d.current
-	d.mu.Unlock()
-	if cur == nil || cur.plan.Deliver == nil {
+	if d.opts.Deliver == nil {
 		return 0
 	}
-	return cur.plan.Deliver.Backlog()
+	return d.opts.Deliver.Backlog()
+}
+
+// flush retries the spool between runs, so that a sink that comes back
+// gets its backlog without waiting for the next run.
+func (d *Daemon) flush(stop <-chan struct{}) {
+	t := time.NewTicker(d.opts.FlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if n := d.backlog(); n > 0 {
+				ctx, cancel := context.WithTimeout(d.scans, d.opts.FlushEvery)
+				if err := d.opts.Deliver.Flush(ctx); err != nil {
+					d.log.Warn("spool not flushed", "err", err, "backlog", n)
+				}
+				cancel()
+			}
+		}
+	}
 }
 
 func (d *Daemon) scheduleNames() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	names := make([]string, 0, len(d.current.plan.Schedules))
-	for _, s := range d.current.plan.Schedules {
+	names := make([]string, 0, len(d.current.Schedules))
+	for _, s := range d.current.Schedules {
 		names = append(names, s.Name)
 	}
 	return names
@@ -352,12 +371,7 @@ func (d *Daemon) scheduleNames() []string {
 func (d *Daemon) install(p Plan) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	old := d.current
-	inherited := p.Deliver == nil && old != nil
-	if inherited {
-		p.Deliver = old.plan.Deliver
-	}
-	next := &live{plan: p, byName: map[string]Schedule{}}
+	next := &plan{Plan: p, byName: map[string]Schedule{}}
 	for _, s := range p.Schedules {
 		next.byName[s.Name] = s
 	}
@@ -375,26 +389,6 @@ func (d *Daemon) install(p Plan) {
 		d.entries[s.Name] = entry{id: d.cron.Schedule(sched, d.job(s.Name)), spec: s.Cron}
 	}
 	d.current = next
-	if old != nil {
-		old.mu.Lock()
-		old.retired = true
-		old.keepDeliver = old.plan.Deliver == nil || inherited
-		idle := old.users == 0
-		old.mu.Unlock()
-		if idle {
-			d.retiring.Add(1)
-			go func() {
-				defer d.retiring.Done()
-				d.retire(old)
-			}()
-		}
-	}
-}
-
-func (d *Daemon) retire(l *live) {
-	if !l.keepDeliver {
-		d.closeDeliverer(l.plan.Deliver)
-	}
 }
 
 // job returns the wrapped job of the schedule called name. The wrapped job
@@ -419,32 +413,18 @@ func wrap(log *slog.Logger, j cron.Job) cron.Job {
 	return cron.NewChain(cron.SkipIfStillRunning(l), cron.Recover(l)).Then(j)
 }
 
-func (d *Daemon) acquire() *live {
+func (d *Daemon) plan() *plan {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	l := d.current
-	l.mu.Lock()
-	l.users++
-	l.mu.Unlock()
-	return l
-}
-
-func (d *Daemon) release(l *live) {
-	l.mu.Lock()
-	l.users--
-	idle := l.retired && l.users == 0
-	l.mu.Unlock()
-	if idle {
-		d.retire(l)
-	}
+	return d.current
 }
 
 // runSchedule is one run of a schedule: scan, compare with the baseline,
 // deliver, record.
 func (d *Daemon) runSchedule(name string) {
-	l := d.acquire()
-	defer d.release(l)
-	s, ok := l.byName[name]
+	// The plan as it is now; a reload during the run does not change it.
+	p := d.plan()
+	s, ok := p.byName[name]
 	if !ok {
 		return // removed by a reload while this tick was due
 	}
@@ -472,23 +452,23 @@ func (d *Daemon) runSchedule(name string) {
 	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {
-			d.finish(log, l, s, started, nil, fmt.Errorf("panic: %v", r), nil)
+			d.finish(log, p, s, started, nil, fmt.Errorf("panic: %v", r), nil)
 			panic(r) // for cron's Recover, which logs the stack
 		}
 	}()
 	log.Info("run started")
-	res, err := l.plan.Scan(ctx, s.Scope())
+	res, err := p.Scan(ctx, s.Scope())
 	if res != nil && ctx.Err() != nil {
 		res.Partial = true
 	}
-	d.finish(log, l, s, started, res, err, ctx.Err())
+	d.finish(log, p, s, started, res, err, ctx.Err())
 }
 
 // finish compares a run with its schedule's baseline, delivers it (or its
 // drift), records it and updates the metrics. Delivery comes before the
 // record: if the process dies between them, the next run delivers again
 // (twice, never lost).
-func (d *Daemon) finish(log *slog.Logger, l *live, s Schedule, started time.Time, res *agent.Result, scanErr, ctxErr error) {
+func (d *Daemon) finish(log *slog.Logger, p *plan, s Schedule, started time.Time, res *agent.Result, scanErr, ctxErr error) {
 	// Recording must survive the shutdown that may have cut the scan.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -514,19 +494,19 @@ func (d *Daemon) finish(log *slog.Logger, l *live, s Schedule, started time.Time
 		for _, rl := range drift.ReachLoss {
 			log.Error("provider-wide loss of reach", "provider", rl.Provider, "region", rl.Region, "buckets", len(rl.Buckets))
 		}
-		if dl := l.plan.Deliver; dl != nil {
+		if dl := d.opts.Deliver; dl != nil {
 			out := res
-			if l.plan.Emit != EmitAll {
+			if p.Emit != EmitAll {
 				out = history.Changes(res, &drift)
 			}
-			if l.plan.Emit == EmitAll || !drift.Empty() {
+			if p.Emit == EmitAll || !drift.Empty() {
 				res.Summary.Delivery = dl.Deliver(ctx, out)
 			}
 		}
 	}
 	if err := d.opts.History.Record(ctx, run); err != nil {
 		log.Error("run not recorded", "err", err)
-	} else if n, err := d.opts.History.Prune(ctx, l.plan.KeepRuns, l.plan.KeepDays, time.Now()); err != nil {
+	} else if n, err := d.opts.History.Prune(ctx, p.KeepRuns, p.KeepDays, time.Now()); err != nil {
 		log.Warn("history not pruned", "err", err)
 	} else if n > 0 {
 		log.Debug("history pruned", "runs", n)

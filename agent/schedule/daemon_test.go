@@ -217,7 +217,7 @@ func TestAgentRunsRecordsAndServes(t *testing.T) {
 	out := &recorder{backlog: 7}
 	var scopes []agent.Scope
 	var mu sync.Mutex
-	h := start(t, Options{Plan: Plan{
+	h := start(t, Options{Deliver: out, Plan: Plan{
 		Schedules: []Schedule{{Name: "nightly", Cron: "@every 1s", Providers: []string{"aws"}, Tags: map[string]string{"env": "prod"}}},
 		Scan: func(ctx context.Context, s agent.Scope) (*agent.Result, error) {
 			mu.Lock()
@@ -225,7 +225,6 @@ func TestAgentRunsRecordsAndServes(t *testing.T) {
 			mu.Unlock()
 			return sampleResult(), nil
 		},
-		Deliver: out,
 	}})
 	h.metrics.Observe("aws", "GetBucketEncryption", 20*time.Millisecond, nil)
 	h.metrics.Observe("aws", "GetBucketEncryption", 30*time.Millisecond, errors.New("AccessDenied"))
@@ -306,7 +305,7 @@ func TestEmit(t *testing.T) {
 		t.Run(tt.emit, func(t *testing.T) {
 			t.Parallel()
 			out := &recorder{}
-			h := start(t, Options{Plan: Plan{Schedules: every1s("s"), Emit: tt.emit, Deliver: out,
+			h := start(t, Options{Deliver: out, Plan: Plan{Schedules: every1s("s"), Emit: tt.emit,
 				Scan: func(context.Context, agent.Scope) (*agent.Result, error) { return sampleResult(), nil }}})
 			eventually(t, 5*time.Second, "two runs", func() bool { return len(h.runs()) >= 2 })
 			h.stop(nil)
@@ -403,7 +402,7 @@ func TestShutdown(t *testing.T) {
 			t.Parallel()
 			out := &recorder{}
 			started := make(chan struct{})
-			h := start(t, Options{Grace: tt.grace, Plan: Plan{Schedules: every1s("nightly"), Deliver: out, Emit: EmitAll,
+			h := start(t, Options{Grace: tt.grace, Deliver: out, Plan: Plan{Schedules: every1s("nightly"), Emit: EmitAll,
 				Scan: blockingScan(started, tt.finishIn)}})
 			select {
 			case <-started:
@@ -446,7 +445,7 @@ func TestTimeoutRecordsPartial(t *testing.T) {
 
 func TestReload(t *testing.T) {
 	t.Parallel()
-	oldOut, newOut := &recorder{}, &recorder{}
+	out := &recorder{}
 	var oldCalls, newCalls atomic.Int32
 	count := func(c *atomic.Int32) ScanFunc {
 		return func(context.Context, agent.Scope) (*agent.Result, error) { c.Add(1); return sampleResult(), nil }
@@ -458,7 +457,8 @@ func TestReload(t *testing.T) {
 	}
 	setNext := func(p *Plan, err error) { next.Lock(); next.plan, next.err = p, err; next.Unlock() }
 	h := start(t, Options{
-		Plan: Plan{Schedules: every1s("old"), Scan: count(&oldCalls), Deliver: oldOut, Emit: EmitAll},
+		Plan:    Plan{Schedules: every1s("old"), Scan: count(&oldCalls), Emit: EmitAll},
+		Deliver: out,
 		Reload: func() (*Plan, error) {
 			next.Lock()
 			defer next.Unlock()
@@ -487,14 +487,10 @@ func TestReload(t *testing.T) {
 		t.Error("refused reloads not counted")
 	}
 
-	setNext(&Plan{Schedules: every1s("new"), Scan: count(&newCalls), Deliver: newOut, Emit: EmitAll}, nil)
+	setNext(&Plan{Schedules: every1s("new"), Scan: count(&newCalls), Emit: EmitAll}, nil)
 	h.sigs <- syscall.SIGHUP
 	eventually(t, 5*time.Second, "the new schedule runs", func() bool { return newCalls.Load() >= 2 })
 	stopped := oldCalls.Load()
-	_, _, oldClosed := oldOut.snapshot()
-	if oldClosed != 1 {
-		t.Errorf("replaced outputs closed %d times; want 1", oldClosed)
-	}
 	time.Sleep(1200 * time.Millisecond)
 	if got := oldCalls.Load(); got != stopped {
 		t.Errorf("the removed schedule ran %d more times", got-stopped)
@@ -502,8 +498,14 @@ func TestReload(t *testing.T) {
 	if err := h.stop(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, closed := newOut.snapshot(); closed != 1 {
-		t.Errorf("new outputs closed %d times at shutdown; want 1", closed)
+	// The outputs outlive reloads and are closed once, at shutdown, after
+	// runs of both plans went to them.
+	delivered, flushed, closed := out.snapshot()
+	if flushed != 1 || closed != 1 {
+		t.Errorf("outputs flushed %d and closed %d times; want once each, at shutdown", flushed, closed)
+	}
+	if len(delivered) < 3 {
+		t.Errorf("%d deliveries; want the runs of both plans", len(delivered))
 	}
 	schedules := map[string]int{}
 	for _, r := range h.runs() {
@@ -553,7 +555,7 @@ func TestReachLossReachesTheOutputs(t *testing.T) {
 	t.Parallel()
 	out := &recorder{}
 	var calls atomic.Int32
-	h := start(t, Options{Plan: Plan{Schedules: every1s("s"), Deliver: out, Scan: func(context.Context, agent.Scope) (*agent.Result, error) {
+	h := start(t, Options{Deliver: out, Plan: Plan{Schedules: every1s("s"), Scan: func(context.Context, agent.Scope) (*agent.Result, error) {
 		r := sampleResult()
 		if calls.Add(1) > 1 {
 			for i := range r.Buckets {
@@ -576,28 +578,14 @@ func TestReachLossReachesTheOutputs(t *testing.T) {
 	}
 }
 
-// A reloaded plan without outputs of its own keeps the running ones: they
-// are neither closed nor replaced, and are closed once at shutdown.
-func TestReloadKeepsOutputs(t *testing.T) {
+// A backlog in the spool is retried between runs.
+func TestSpoolRetriedBetweenRuns(t *testing.T) {
 	t.Parallel()
-	out := &recorder{}
-	scan := func(context.Context, agent.Scope) (*agent.Result, error) { return sampleResult(), nil }
-	h := start(t, Options{
-		Plan:   Plan{Schedules: every1s("a"), Scan: scan, Deliver: out, Emit: EmitAll},
-		Reload: func() (*Plan, error) { return &Plan{Schedules: every1s("b"), Scan: scan, Emit: EmitAll}, nil },
-	})
-	eventually(t, 5*time.Second, "a delivery", func() bool { d, _, _ := out.snapshot(); return len(d) >= 1 })
-	h.sigs <- syscall.SIGHUP
-	eventually(t, 3*time.Second, "reloaded", func() bool { return h.log.Count("configuration reloaded") == 1 })
-	before, _, _ := out.snapshot()
-	eventually(t, 5*time.Second, "deliveries after the reload", func() bool { d, _, _ := out.snapshot(); return len(d) > len(before) })
-	if _, _, closed := out.snapshot(); closed != 0 {
-		t.Fatalf("kept outputs closed %d times during the reload", closed)
-	}
-	if err := h.stop(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if _, flushed, closed := out.snapshot(); flushed != 1 || closed != 1 {
-		t.Errorf("outputs flushed %d and closed %d times; want once each at shutdown", flushed, closed)
+	out := &recorder{backlog: 3}
+	h := start(t, Options{Deliver: out, FlushEvery: 100 * time.Millisecond, Plan: Plan{Schedules: []Schedule{{Name: "s", Cron: "@yearly"}},
+		Scan: func(context.Context, agent.Scope) (*agent.Result, error) { return sampleResult(), nil }}})
+	eventually(t, 3*time.Second, "flushes without a run", func() bool { _, f, _ := out.snapshot(); return f >= 3 })
+	if len(h.runs()) != 0 {
+		t.Error("a run happened")
 	}
 }
