@@ -1,0 +1,371 @@
+package outputs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/reports"
+	"github.com/reachaudit/reachaudit/reports/spool"
+)
+
+// Options configure a Set.
+type Options struct {
+	// SpoolDir holds the spools of outputs that name no spool.dir, one
+	// sub-directory per output. Empty: the user cache directory.
+	SpoolDir string
+	// Stdout is where stdout outputs write; nil means os.Stdout.
+	Stdout io.Writer
+	// Encode is passed to the encoders (version, colour, time).
+	Encode reports.Options
+	Logger *slog.Logger
+}
+
+// Set is the configured outputs of a process, opened once and fed every run.
+type Set struct {
+	outs []*output
+	log  *slog.Logger
+}
+
+// sink delivers batches of per-finding messages.
+type sink interface {
+	// frame wraps one finding's encoded message into what the spool keeps
+	// and send takes (a syslog line, a HEC envelope, a webhook item).
+	frame(dst []byte, f *risk.Finding, body []byte, r *agent.Result) []byte
+	// send delivers batch in order and returns how many messages were
+	// delivered before an error.
+	send(ctx context.Context, batch [][]byte) (int, error)
+	close() error
+}
+
+type output struct {
+	cfg   Output
+	name  string
+	opts  *Options
+	log   *slog.Logger
+	mu    sync.Mutex // one delivery or flush at a time, to keep order
+	sink  sink       // per-finding outputs
+	spool *spool.Spool
+}
+
+// Open prepares every output: reads secrets, loads TLS material and opens
+// (and resumes) spools. Nothing is sent yet.
+func Open(outs []Output, opts Options) (*Set, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	s := &Set{log: opts.Logger}
+	for i := range outs {
+		o := &output{cfg: outs[i], name: outs[i].Name(), opts: &opts}
+		o.log = opts.Logger.With("output", o.name)
+		if err := o.open(); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("outputs[%d] (%s): %w", i, o.name, err)
+		}
+		s.outs = append(s.outs, o)
+	}
+	return s, nil
+}
+
+func (o *output) open() error {
+	if !o.cfg.perFinding() {
+		return nil
+	}
+	var err error
+	switch o.cfg.Type {
+	case TypeSyslog:
+		o.sink, err = newSyslogSink(&o.cfg)
+	case TypeSplunkHEC:
+		o.sink, err = newHECSink(&o.cfg, o.log)
+	case TypeWebhook:
+		o.sink, err = newWebhookSink(&o.cfg)
+	default:
+		err = fmt.Errorf("unknown output type %q", o.cfg.Type)
+	}
+	if err != nil {
+		return err
+	}
+	dir := o.cfg.Spool.Dir
+	if dir == "" {
+		root := o.opts.SpoolDir
+		if root == "" {
+			cache, err := os.UserCacheDir()
+			if err != nil {
+				return fmt.Errorf("no spool.dir given and no cache directory: %w", err)
+			}
+			root = filepath.Join(cache, "reachaudit", "spool")
+		}
+		// A stable directory per destination, so a restart finds its spool.
+		sum := sha256.Sum256([]byte(o.cfg.Type + "\x00" + o.cfg.Address + o.cfg.URL + "\x00" + o.cfg.format()))
+		dir = filepath.Join(root, o.cfg.Type+"-"+hex.EncodeToString(sum[:6]))
+	}
+	max := o.cfg.Spool.MaxBytes
+	if max == 0 {
+		max = DefaultSpoolMaxBytes
+	}
+	o.spool, err = spool.Open(dir, max, o.log)
+	if err != nil {
+		return err
+	}
+	if n := o.spool.Len(); n > 0 {
+		o.log.Info("resuming spool", "messages", n, "dir", dir)
+	}
+	return nil
+}
+
+// Deliver sends r's findings to every output, concurrently, and returns one
+// Delivery per output in config order. Per-finding outputs first deliver
+// their spool, so findings arrive in the order they were produced.
+func (s *Set) Deliver(ctx context.Context, r *agent.Result) []agent.Delivery {
+	return s.each(func(o *output) agent.Delivery { return o.deliver(ctx, r) })
+}
+
+// Flush tries to deliver what the spools hold, without new findings.
+func (s *Set) Flush(ctx context.Context) []agent.Delivery {
+	return s.each(func(o *output) agent.Delivery {
+		d := agent.Delivery{Output: o.name}
+		if o.spool == nil {
+			return d
+		}
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		var err error
+		d.Delivered, err = o.drain(ctx)
+		if err != nil {
+			d.Error = err.Error()
+		}
+		d.Spooled = o.spool.Len()
+		return d
+	})
+}
+
+// RunFlusher calls Flush every interval until ctx ends, so a destination
+// that comes back gets its backlog without waiting for the next run.
+func (s *Set) RunFlusher(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if s.Backlog() > 0 {
+				s.Flush(ctx)
+			}
+		}
+	}
+}
+
+// Backlog is the number of messages waiting in all spools.
+func (s *Set) Backlog() int {
+	n := 0
+	for _, o := range s.outs {
+		if o.spool != nil {
+			n += o.spool.Len()
+		}
+	}
+	return n
+}
+
+// Close closes connections and spools; spooled messages stay on disk.
+func (s *Set) Close() error {
+	var errs []error
+	for _, o := range s.outs {
+		o.mu.Lock()
+		if o.sink != nil {
+			errs = append(errs, o.sink.close())
+		}
+		if o.spool != nil {
+			errs = append(errs, o.spool.Close())
+		}
+		o.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Set) each(fn func(o *output) agent.Delivery) []agent.Delivery {
+	out := make([]agent.Delivery, len(s.outs))
+	var wg sync.WaitGroup
+	for i, o := range s.outs {
+		wg.Go(func() { out[i] = fn(o) })
+	}
+	wg.Wait()
+	return out
+}
+
+func (o *output) deliver(ctx context.Context, r *agent.Result) agent.Delivery {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	d := agent.Delivery{Output: o.name}
+	if !o.cfg.perFinding() {
+		if err := o.writeDocument(r); err != nil {
+			d.Error = err.Error()
+			d.Dropped = len(r.Findings)
+			o.log.Error("output failed; its findings were not written", "findings", d.Dropped, "err", err)
+		} else {
+			d.Delivered = len(r.Findings)
+		}
+		return d
+	}
+
+	var lastErr error
+	n, err := o.drain(ctx)
+	d.Delivered += n
+	if err != nil {
+		lastErr = err
+	}
+	// While a backlog remains the destination is down for us: new
+	// findings queue behind it rather than overtake it.
+	down := o.spool.Len() > 0
+
+	enc, err := reports.NewFindingEncoder(o.cfg.format(), r, o.opts.Encode)
+	if err != nil {
+		d.Error = err.Error()
+		d.Dropped = len(r.Findings)
+		return d
+	}
+	bs := o.cfg.batchSize()
+	batch := make([][]byte, 0, bs)
+	var body []byte
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		sent := 0
+		if !down {
+			sent, err = o.sendRetry(ctx, batch)
+			d.Delivered += sent
+			if err != nil {
+				lastErr, down = err, true
+				o.log.Warn("destination failed; spooling", "err", err)
+			}
+		}
+		if sent < len(batch) {
+			dropped, err := o.spool.Append(batch[sent:])
+			if err != nil {
+				lastErr = err
+				// Whatever could not be written is lost: say so.
+				o.log.Error("spool write failed", "err", err)
+			}
+			if dropped > 0 {
+				d.Dropped += dropped
+				o.log.Error("spool full; findings dropped", "dropped", dropped, "max_bytes", o.cfg.Spool.MaxBytes)
+			}
+		}
+		batch = batch[:0]
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		body, err = enc.AppendFinding(body[:0], f)
+		if err != nil {
+			lastErr = err
+			d.Dropped++
+			continue
+		}
+		batch = append(batch, o.sink.frame(nil, f, body, r))
+		if len(batch) == bs {
+			flush()
+		}
+	}
+	flush()
+	d.Spooled = o.spool.Len()
+	if lastErr != nil {
+		d.Error = lastErr.Error()
+	}
+	return d
+}
+
+// drain delivers the spool, oldest first, until it is empty or the
+// destination fails. It returns how many messages it delivered.
+func (o *output) drain(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		batch, cur, err := o.spool.Peek(o.cfg.batchSize())
+		if err != nil {
+			return total, err
+		}
+		if len(batch) == 0 {
+			return total, nil
+		}
+		sent, sendErr := o.sendRetry(ctx, batch)
+		if sent > 0 {
+			if sent < len(batch) {
+				// Commit only what went: find the cursor after `sent` messages.
+				if _, cur, err = o.spool.Peek(sent); err != nil {
+					return total, err
+				}
+			}
+			if err := o.spool.Commit(cur, sent); err != nil {
+				return total, err
+			}
+			total += sent
+		}
+		if sendErr != nil {
+			return total, sendErr
+		}
+	}
+}
+
+// sendRetry bounds one send by the output's timeout.
+func (o *output) sendRetry(ctx context.Context, batch [][]byte) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.cfg.timeout())
+	defer cancel()
+	return o.sink.send(ctx, batch)
+}
+
+// writeDocument renders the whole result for file and stdout outputs.
+func (o *output) writeDocument(r *agent.Result) error {
+	if o.cfg.Type == TypeStdout {
+		return reports.Encode(o.opts.Stdout, o.cfg.format(), r, o.opts.Encode)
+	}
+	return writeFileAtomic(o.cfg.Path, func(w io.Writer) error {
+		return reports.Encode(w, o.cfg.format(), r, o.opts.Encode)
+	})
+}
+
+// writeFileAtomic writes path through a temporary file in the same
+// directory and a rename, so a reader never sees half a report.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+package outputs
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/risk"
+)
+
+// facilities are the RFC 5424 facility codes by their usual names.
+var facilities = map[string]int{
+	"kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog": 5, "lpr": 6, "news": 7,
+	"uucp": 8, "cron": 9, "authpriv": 10, "ftp": 11, "ntp": 12, "security": 13, "console": 14,
+	"local0": 16, "local1": 17, "local2": 18, "local3": 19, "local4": 20, "local5": 21, "local6": 22, "local7": 23,
+}
+
+// syslogSeverity maps our severities onto RFC 5424 severities.
+var syslogSeverity = map[risk.Severity]int{
+	risk.Critical: 2, risk.High: 3, risk.Medium: 4, risk.Low: 5, risk.Info: 6,
+}
+
+const defaultFacility = "local0"
+
+// parseSyslogAddress reads udp://, tcp:// or tls://host[:port].
+func parseSyslogAddress(addr string) (network, hostport string, err error) {
+	u, err := url.Parse(addr)
+	if err != nil || u.Host == "" {
+		return "", "", fmt.Errorf("%q: want udp://host:port, tcp://host:port or tls://host:port", addr)
+	}
+	port := map[string]string{"udp": "514", "tcp": "514", "tls": "6514"}[u.Scheme]
+	if port == "" {
+		return "", "", fmt.Errorf("%q: scheme must be udp, tcp or tls", addr)
+	}
+	if u.Port() != "" {
+		port = u.Port()
+	}
+	return u.Scheme, net.JoinHostPort(u.Hostname(), port), nil
+}
+
+// Header holds the RFC 5424 header fields a message is built from.
+type Header struct {
+	Facility, Severity int
+	Time               time.Time
+	Hostname, AppName  string
+	ProcID, MsgID      string
+}
+
+// AppendMessage appends an RFC 5424 message: header, no structured data,
+// and msg as the MSG part. Header fields are made valid (printable ASCII
+// without spaces, within the RFC's lengths; empty becomes "-").
+func AppendMessage(dst []byte, h Header, msg []byte) []byte {
+	dst = append(dst, '<')
+	dst = strconv.AppendInt(dst, int64(h.Facility*8+h.Severity), 10)
+	dst = append(dst, ">1 "...)
+	if h.Time.IsZero() {
+		dst = append(dst, '-')
+	} else {
+		dst = h.Time.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000Z07:00")
+	}
+	dst = append(dst, ' ')
+	dst = appendHeaderField(dst, h.Hostname, 255)
+	dst = append(dst, ' ')
+	dst = appendHeaderField(dst, h.AppName, 48)
+	dst = append(dst, ' ')
+	dst = appendHeaderField(dst, h.ProcID, 128)
+	dst = append(dst, ' ')
+	dst = appendHeaderField(dst, h.MsgID, 32)
+	dst = append(dst, " - "...)
+	return append(dst, msg...)
+}
+
+// appendHeaderField keeps PRINTUSASCII (33-126) and replaces anything else
+// with '_', cut to max bytes.
+func appendHeaderField(dst []byte, s string, max int) []byte {
+	if s == "" {
+		return append(dst, '-')
+	}
+	if len(s) > max {
+		s = s[:max]
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 33 || c > 126 {
+			c = '_'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// AppendOctetCounted frames msg for a stream transport (RFC 6587 octet
+// counting, also RFC 5425's framing over TLS): "LEN SP MSG".
+func AppendOctetCounted(dst, msg []byte) []byte {
+	dst = strconv.AppendInt(dst, int64(len(msg)), 10)
+	dst = append(dst, ' ')
+	return append(dst, msg...)
+}
+
+type syslogSink struct {
+	network, addr string
+	tls           *tls.Config
+	facility      int
+	hostname      string
+	procID        string
+	timeout       time.Duration
+	conn          net.Conn
+	buf           []byte
+}
+
+func newSyslogSink(o *Output) (*syslogSink, error) {
+	network, addr, err := parseSyslogAddress(o.Address)
+	if err != nil {
+		return nil, err
+	}
+	fac := o.Facility
+	if fac == "" {
+		fac = defaultFacility
+	}
+	host, _ := os.Hostname()
+	s := &syslogSink{network: network, addr: addr, facility: facilities[fac], hostname: host,
+		procID: strconv.Itoa(os.Getpid()), timeout: o.timeout()}
+	if network == "tls" {
+		h, _, _ := net.SplitHostPort(addr)
+		if s.tls, err = tlsConfig(o, h); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *syslogSink) frame(dst []byte, f *risk.Finding, body []byte, r *agent.Result) []byte {
+	return AppendMessage(dst, Header{Facility: s.facility, Severity: syslogSeverity[f.Severity],
+		Time: r.FinishedAt, Hostname: s.hostname, AppName: "reachaudit", ProcID: s.procID, MsgID: f.Rule}, body)
+}
+
+func (s *syslogSink) dial(ctx context.Context) (net.Conn, error) {
+	d := &net.Dialer{Timeout: s.timeout}
+	switch s.network {
+	case "tls":
+		td := &tls.Dialer{NetDialer: d, Config: s.tls}
+		return td.DialContext(ctx, "tcp", s.addr)
+	default:
+		return d.DialContext(ctx, s.network, s.addr)
+	}
+}
+
+// alive tells whether a kept stream connection still stands: a syslog
+// receiver never writes, so a read that does not time out means the peer
+// closed it (writing into such a socket would lose messages silently).
+func (s *syslogSink) alive() bool {
+	if s.network == "udp" {
+		return true
+	}
+	s.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+	var one [1]byte
+	_, err := s.conn.Read(one[:])
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func (s *syslogSink) send(ctx context.Context, batch [][]byte) (int, error) {
+	if s.conn != nil && !s.alive() {
+		s.conn.Close()
+		s.conn = nil
+	}
+	if s.conn == nil {
+		c, err := s.dial(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("syslog %s: %w", s.addr, err)
+		}
+		s.conn = c
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		s.conn.SetWriteDeadline(dl)
+	}
+	if s.network == "udp" {
+		for i, m := range batch {
+			if _, err := s.conn.Write(m); err != nil {
+				s.conn.Close()
+				s.conn = nil
+				return i, fmt.Errorf("syslog %s: %w", s.addr, err)
+			}
+		}
+		return len(batch), nil
+	}
+	// One write per batch keeps syscalls low; on failure the whole batch
+	// counts as undelivered (it is spooled and sent again: at least once).
+	s.buf = s.buf[:0]
+	for _, m := range batch {
+		s.buf = AppendOctetCounted(s.buf, m)
+	}
+	if _, err := s.conn.Write(s.buf); err != nil {
+		s.conn.Close()
+		s.conn = nil
+		return 0, fmt.Errorf("syslog %s: %w", s.addr, err)
+	}
+	return len(batch), nil
+}
+
+func (s *syslogSink) close() error {
+	if s.conn == nil {
+		return nil
+	}
+	err := s.conn.Close()
+	s.conn = nil
+	return err
+}
