@@ -474,10 +474,13 @@ func (d *Daemon) finish(log *slog.Logger, p *plan, s Schedule, started time.Time
 	defer cancel()
 	status := history.StatusOf(res, scanErr)
 	run := &history.Run{Schedule: s.Name, StartedAt: started.UTC(), FinishedAt: time.Now().UTC(), Status: status, Result: res}
-	if scanErr != nil {
+	switch {
+	case scanErr != nil:
 		run.Error = scanErr.Error()
-	} else if ctxErr != nil {
+	case ctxErr != nil:
 		run.Error = "cut short: " + ctxErr.Error()
+	case res == nil:
+		run.Error = "the scan returned no result"
 	}
 	if res != nil {
 		var prev *agent.Result
