@@ -256,6 +256,11 @@ func TestReachLoss(t *testing.T) {
 			return r
 		}(), []ReachLoss{{Provider: "alibaba", Buckets: ali("e1", "e2", "w")}}},
 		{"deleted buckets are not lost", ok, result("r2", t0, []providers.Bucket{aws}), nil},
+		{"a run cut short gives no verdict", ok, func() *agent.Result {
+			r := result("r2", t0, []providers.Bucket{down(east1), down(east2), down(west), aws})
+			r.Partial = true
+			return r
+		}(), nil},
 		{"already unreachable before is no new loss", []providers.Bucket{down(east1), down(east2), west, aws},
 			result("r2", t0, []providers.Bucket{down(east1), down(east2), west, aws}), nil},
 		{"what was reachable before is all that counts", []providers.Bucket{down(east1), east2, west, aws},

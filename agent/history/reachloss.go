@@ -28,7 +28,9 @@ type group struct{ provider, region string } // region "": the whole provider
 // does not read as resolved while the block goes on.
 // With onlyNew, losses already reported in a are left out.
 func reachLosses(a, b *agent.Result, onlyNew bool) []ReachLoss {
-	if a == nil || b == nil || len(a.Buckets) == 0 {
+	// A run cut short may have had its probes cancelled: no verdict on
+	// reach from it.
+	if a == nil || b == nil || len(a.Buckets) == 0 || b.Partial {
 		return nil
 	}
 	members := map[group][]BucketRef{}
@@ -69,7 +71,7 @@ func reachLosses(a, b *agent.Result, onlyNew bool) []ReachLoss {
 				stillReached = true
 			case seen:
 				gone = append(gone, ref)
-			case listingFailed(b, ref) && !b.Partial:
+			case listingFailed(b, ref):
 				// Not listed because listing its account failed: as cut
 				// off as a bucket whose probe failed.
 				gone = append(gone, ref)
