@@ -533,6 +533,18 @@ func TestWriterAndReaders(t *testing.T) {
 	if err := r.Record(ctx, &Run{Schedule: "s", Status: StatusFailed}); err == nil {
 		t.Error("read-only store accepted a write")
 	}
+
+	// Reading when no agent runs (its -wal and -shm files are gone).
+	r.Close()
+	w.Close()
+	r2, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if runs, err := r2.List(ctx, 0); err != nil || len(runs) != 30 {
+		t.Fatalf("reader after the writer closed sees %d runs, %v", len(runs), err)
+	}
 }
 
 func TestDatabaseIsPrivate(t *testing.T) {
