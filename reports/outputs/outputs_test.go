@@ -176,7 +176,7 @@ func TestSyslogOutageThenRecoveryExactlyOnceInOrder(t *testing.T) {
 	}
 	rv2 := listenReceiver(t, port)
 	defer rv2.stop()
-	d = s.Flush(ctx)
+	d = s.FlushDeliveries(ctx)
 	if d[0].Delivered != 5 || d[0].Spooled != 0 {
 		t.Fatalf("flush: %+v", d[0])
 	}

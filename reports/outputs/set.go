@@ -133,8 +133,20 @@ func (s *Set) Deliver(ctx context.Context, r *agent.Result) []agent.Delivery {
 	return s.each(func(o *output) agent.Delivery { return o.deliver(ctx, r) })
 }
 
-// Flush tries to deliver what the spools hold, without new findings.
-func (s *Set) Flush(ctx context.Context) []agent.Delivery {
+// Flush tries to deliver what the spools hold, without new findings, and
+// returns the outputs' errors joined (nil when every backlog went out).
+func (s *Set) Flush(ctx context.Context) error {
+	var errs []error
+	for _, d := range s.FlushDeliveries(ctx) {
+		if d.Error != "" {
+			errs = append(errs, fmt.Errorf("%s: %s (%d still spooled)", d.Output, d.Error, d.Spooled))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// FlushDeliveries is Flush with the per-output counts.
+func (s *Set) FlushDeliveries(ctx context.Context) []agent.Delivery {
 	return s.each(func(o *output) agent.Delivery {
 		d := agent.Delivery{Output: o.name}
 		if o.spool == nil {
