@@ -1,0 +1,168 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHTMLIsSelfContained(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Encode(&buf, "html", testResult(), fixtureOpts); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	remote := regexp.MustCompile(`(?i)(src|href|xlink:href|action)\s*=\s*["']?\s*(https?:|//|ftp:)|@import|url\(\s*["']?(https?:|//)`)
+	if m := remote.FindString(page); m != "" {
+		t.Errorf("the report loads something remote: %q", m)
+	}
+	for _, want := range []string{
+		`default-src 'none'`,                            // the page itself forbids remote loads
+		`&lt;grant storage.buckets.get&gt; &amp; retry`, // text from a cloud is escaped
+		`<svg id="severity-chart"`, `<svg id="matrix-chart"`,
+		`@media print`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+}
+
+// chromium runs Debian's headless Chromium with flags that keep it off
+// the network and out of the user's profile.
+func chromium(t *testing.T, args ...string) (stdout, stderr string) {
+	t.Helper()
+	bin := requireTool(t, "chromium", "chromium-browser")
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=" + t.TempDir(),
+		"--enable-logging=stderr", "--v=0"}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %v: %v\n%s", args, err, errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+// consoleLines picks Chromium's console messages out of its log.
+func consoleLines(log string) []string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, ":CONSOLE") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+var (
+	findingRow = regexp.MustCompile(`(?s)<tr data-risk="([a-z]+)" data-status="[a-z]+"([^>]*)>(.*?)</tr>`)
+	countText  = regexp.MustCompile(`id="count">([^<]*)<`)
+)
+
+func TestHTMLInHeadlessChromium(t *testing.T) {
+	requireTool(t, "chromium", "chromium-browser")
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.html")
+	var buf bytes.Buffer
+	if err := Encode(&buf, "html", testResult(), fixtureOpts); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(report, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// The console check must be able to fail: a page with an error shows it.
+	bad := filepath.Join(dir, "bad.html")
+	os.WriteFile(bad, []byte(`<html><body><script>missingFunction();</script></body></html>`), 0o644)
+	if _, log := chromium(t, "--dump-dom", "file://"+bad); !strings.Contains(strings.Join(consoleLines(log), "\n"), "missingFunction") {
+		t.Fatalf("Chromium's log does not show console errors; the check below would prove nothing:\n%s", log)
+	}
+
+	cases := []struct {
+		name, fragment string
+		wantShown      int
+		rowHas         string
+		wantCount      string
+	}{
+		{"no filter", "", 10, "", "10 of 10 findings"},
+		{"filter by rule", "#filter=EXP-001", 1, "EXP-001", "1 of 10 findings"},
+		{"filter by text and risk", "#filter=logs-archive&risk=block", 1, "BLK-005", "1 of 10 findings"},
+		{"filter by status", "#status=suppressed", 1, "archive copy kept by contract", "1 of 10 findings"},
+		{"filter by country", "#filter=cn-hangzhou", 3, "acme-cn-orders", "3 of 10 findings"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dom, log := chromium(t, "--dump-dom", "file://"+report+tc.fragment)
+			if c := consoleLines(log); len(c) > 0 {
+				t.Errorf("console messages:\n%s", strings.Join(c, "\n"))
+			}
+			rows := findingRow.FindAllStringSubmatch(dom, -1)
+			if len(rows) != 10 {
+				t.Fatalf("%d finding rows in the DOM, want 10", len(rows))
+			}
+			shown := 0
+			for _, row := range rows {
+				if strings.Contains(row[2], "hidden") {
+					continue
+				}
+				shown++
+				if !strings.Contains(row[3], tc.rowHas) {
+					t.Errorf("a row without %q is shown: %.200s", tc.rowHas, row[3])
+				}
+			}
+			if shown != tc.wantShown {
+				t.Errorf("%d rows shown, want %d", shown, tc.wantShown)
+			}
+			if m := countText.FindStringSubmatch(dom); m == nil || m[1] != tc.wantCount {
+				t.Errorf("count reads %v, want %q", m, tc.wantCount)
+			}
+		})
+	}
+
+	t.Run("screenshot", func(t *testing.T) {
+		shot := filepath.Join(dir, "report.png")
+		if keep := os.Getenv("REACHAUDIT_SCREENSHOT_DIR"); keep != "" {
+			shot = filepath.Join(keep, "report.png")
+		}
+		_, log := chromium(t, "--hide-scrollbars", "--window-size=1400,2200", "--screenshot="+shot, "file://"+report)
+		if c := consoleLines(log); len(c) > 0 {
+			t.Errorf("console messages:\n%s", strings.Join(c, "\n"))
+		}
+		f, err := os.Open(shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		img, err := png.Decode(f)
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if b := img.Bounds(); b.Dx() != 1400 || b.Dy() != 2200 {
+			t.Errorf("screenshot is %v", b)
+		}
+		t.Logf("screenshot at %s", shot)
+	})
+
+	t.Run("print to PDF", func(t *testing.T) {
+		pdf := filepath.Join(dir, "report.pdf")
+		chromium(t, "--no-pdf-header-footer", "--print-to-pdf="+pdf, "file://"+report)
+		data, err := os.ReadFile(pdf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(data, []byte("%PDF-")) || len(data) < 10<<10 {
+			t.Errorf("PDF of %d bytes starting %q", len(data), data[:min(len(data), 8)])
+		}
+	})
+}
