@@ -195,13 +195,34 @@ func (s *Server) Config() providers.Config {
 		Endpoint:    s.ossURL,
 		KMSEndpoint: s.kmsURL,
 		Static:      map[string]alibaba.StaticCredentials{},
+		Credentials: map[string]alibaba.AccountCredentials{},
 	}
 	for _, id := range s.order {
 		a := s.accounts[id]
 		cfg.Accounts = append(cfg.Accounts, id)
 		cfg.Static[id] = alibaba.StaticCredentials{AccessKeyID: a.accessKeyID, AccessKeySecret: a.accessKeySecret}
+		// The same keys by environment variable, for a scan in another
+		// process (`reachaudit sandbox serve`): see Env.
+		idEnv, secretEnv := envNames(id)
+		cfg.Credentials[id] = alibaba.AccountCredentials{AccessKeyIDEnv: idEnv, AccessKeySecretEnv: secretEnv}
 	}
 	return cfg
+}
+
+// Env returns the environment a scan in another process needs: each
+// account's AccessKey pair under the names Config gives.
+func (s *Server) Env() []string {
+	var out []string
+	for _, id := range s.order {
+		a := s.accounts[id]
+		idEnv, secretEnv := envNames(id)
+		out = append(out, idEnv+"="+a.accessKeyID, secretEnv+"="+a.accessKeySecret)
+	}
+	return out
+}
+
+func envNames(account string) (id, secret string) {
+	return "SANDBOX_ALIBABA_" + account + "_ACCESS_KEY_ID", "SANDBOX_ALIBABA_" + account + "_ACCESS_KEY_SECRET"
 }
 
 // Endpoints names the listening URLs.
