@@ -532,3 +532,19 @@ func FuzzSyslogMessage(f *testing.F) {
 		}
 	})
 }
+
+func TestTwoOutputsCannotShareASpool(t *testing.T) {
+	dir := t.TempDir()
+	out := Output{Type: TypeSyslog, Address: "tcp://127.0.0.1:1", Spool: SpoolConfig{Dir: dir}}
+	other := Output{Type: TypeSyslog, Address: "tcp://127.0.0.1:2", Spool: SpoolConfig{Dir: dir + "/"}}
+	_, err := Open([]Output{out, other}, Options{Logger: quietLogger()})
+	if err == nil || !strings.Contains(err.Error(), "would share the spool") {
+		t.Fatalf("error %v", err)
+	}
+	// The same destination twice, with default spools, is caught too.
+	_, err = Open([]Output{{Type: TypeSyslog, Address: "tcp://127.0.0.1:1"}, {Type: TypeSyslog, Address: "tcp://127.0.0.1:1"}},
+		Options{SpoolDir: t.TempDir(), Logger: quietLogger()})
+	if err == nil || !strings.Contains(err.Error(), "would share the spool") {
+		t.Fatalf("error %v", err)
+	}
+}

@@ -54,7 +54,7 @@ type output struct {
 	opts  *Options
 	log   *slog.Logger
 	mu    sync.Mutex // one delivery or flush at a time, to keep order
-	sink  sink       // per-finding outputs
+	sink  sink // per-finding outputs
 	spool *spool.Spool
 }
 
@@ -68,10 +68,18 @@ func Open(outs []Output, opts Options) (*Set, error) {
 		opts.Stdout = os.Stdout
 	}
 	s := &Set{log: opts.Logger}
+	spoolOf := map[string]int{}
 	for i := range outs {
 		o := &output{cfg: outs[i], name: outs[i].Name(), opts: &opts}
 		o.log = opts.Logger.With("output", o.name)
-		if err := o.open(); err != nil {
+		err := o.open(func(dir string) error {
+			if j, dup := spoolOf[dir]; dup {
+				return fmt.Errorf("outputs[%d] and outputs[%d] would share the spool %s; give one a spool.dir", j, i, dir)
+			}
+			spoolOf[dir] = i
+			return nil
+		})
+		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("outputs[%d] (%s): %w", i, o.name, err)
 		}
@@ -80,7 +88,9 @@ func Open(outs []Output, opts Options) (*Set, error) {
 	return s, nil
 }
 
-func (o *output) open() error {
+// open prepares the output; claim is told its spool directory first, so
+// two outputs never share one.
+func (o *output) open(claim func(dir string) error) error {
 	if !o.cfg.perFinding() {
 		return nil
 	}
@@ -111,6 +121,9 @@ func (o *output) open() error {
 		// A stable directory per destination, so a restart finds its spool.
 		sum := sha256.Sum256([]byte(o.cfg.Type + "\x00" + o.cfg.Address + o.cfg.URL + "\x00" + o.cfg.format()))
 		dir = filepath.Join(root, o.cfg.Type+"-"+hex.EncodeToString(sum[:6]))
+	}
+	if err := claim(filepath.Clean(dir)); err != nil {
+		return err
 	}
 	max := o.cfg.Spool.MaxBytes
 	if max == 0 {

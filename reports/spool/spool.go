@@ -41,6 +41,7 @@ type Spool struct {
 	count  int       // messages after head
 	tail   *os.File  // open for append, or nil
 	onDisk int64     // bytes of all segments
+	lock   *os.File  // held while open
 }
 
 type segment struct {
@@ -66,8 +67,13 @@ func Open(dir string, maxBytes int64, log *slog.Logger) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	s := &Spool{dir: dir, maxBytes: maxBytes, segSize: max(min(maxBytes/8, 8<<20), 64<<10), log: log}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("spool %s: %w", dir, err)
+	}
+	s := &Spool{dir: dir, maxBytes: maxBytes, segSize: max(min(maxBytes/8, 8<<20), 64<<10), log: log, lock: lock}
 	if err := s.load(); err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("spool %s: %w", dir, err)
 	}
 	return s, nil
@@ -427,14 +433,18 @@ func (s *Spool) Bytes() int64 {
 	return s.onDisk
 }
 
-// Close releases the tail segment. The spool stays on disk.
+// Close releases the tail segment and the lock. The spool stays on disk.
 func (s *Spool) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var err error
 	if s.tail != nil {
-		err := s.tail.Close()
+		err = s.tail.Close()
 		s.tail = nil
-		return err
 	}
-	return nil
+	if s.lock != nil {
+		s.lock.Close()
+		s.lock = nil
+	}
+	return err
 }

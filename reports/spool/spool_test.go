@@ -59,6 +59,7 @@ func TestSpoolKeepsOrderAcrossSegmentsAndRestarts(t *testing.T) {
 	if diff := cmp.Diff(msgs(0, 25), batch); diff != "" {
 		t.Fatalf("first batch (-want +got):\n%s", diff)
 	}
+	crash(s)
 
 	s2, err := Open(dir, 1<<20, nil)
 	if err != nil {
@@ -142,4 +143,30 @@ func TestSpoolCutsATornTail(t *testing.T) {
 	if diff := cmp.Diff(msgs(0, 5), drain(t, s2, 10)); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
+}
+
+func TestSpoolRefusesASecondOpener(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, 1<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, 1<<20, nil); err == nil {
+		t.Fatal("a second Open of the same spool succeeded")
+	}
+	s.Close()
+	s2, err := Open(dir, 1<<20, nil)
+	if err != nil {
+		t.Fatalf("after Close: %v", err)
+	}
+	s2.Close()
+}
+
+// crash drops a spool's files as a dying process would: nothing flushed or
+// tidied beyond what Append and Commit already made durable.
+func crash(s *Spool) {
+	if s.tail != nil {
+		s.tail.Close()
+	}
+	s.lock.Close()
 }
