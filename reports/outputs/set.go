@@ -54,7 +54,7 @@ type output struct {
 	opts  *Options
 	log   *slog.Logger
 	mu    sync.Mutex // one delivery or flush at a time, to keep order
-	sink  sink // per-finding outputs
+	sink  sink       // per-finding outputs
 	spool *spool.Spool
 }
 
