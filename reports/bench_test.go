@@ -19,8 +19,15 @@ import (
 	"github.com/reachaudit/reachaudit/reports/outputs"
 )
 
-// benchFindings is the size of the run every benchmark op encodes or delivers.
-const benchFindings = 100_000
+// benchFindings is the size of the run every benchmark op encodes or
+// delivers: 100,000, or REACHAUDIT_BENCH_FINDINGS to show that memory
+// does not grow with it.
+var benchFindings = func() int {
+	if n, err := strconv.Atoi(os.Getenv("REACHAUDIT_BENCH_FINDINGS")); err == nil && n > 0 {
+		return n
+	}
+	return 100_000
+}()
 
 var (
 	benchOnce   sync.Once

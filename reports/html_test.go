@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +70,7 @@ func consoleLines(log string) []string {
 var (
 	findingRow = regexp.MustCompile(`(?s)<tr data-risk="([a-z]+)" data-status="[a-z]+"([^>]*)>(.*?)</tr>`)
 	countText  = regexp.MustCompile(`id="count">([^<]*)<`)
+	sevCell    = regexp.MustCompile(`<tr data-risk="[a-z]+"[^>]*><td data-sort="(\d+)">`)
 )
 
 func TestHTMLInHeadlessChromium(t *testing.T) {
@@ -129,6 +132,39 @@ func TestHTMLInHeadlessChromium(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("sort by clicking a header", func(t *testing.T) {
+		// The page's own script sorts; the test only clicks, from a copy
+		// of the report with one more inline script.
+		for _, tc := range []struct {
+			clicks int
+			asc    bool
+		}{{1, true}, {2, false}} {
+			page := strings.Replace(buf.String(), "</body>",
+				"<script>for(var i=0;i<"+strconv.Itoa(tc.clicks)+";i++)document.querySelector('#findings th.sort').click();</script></body>", 1)
+			clicked := filepath.Join(dir, "sorted.html")
+			os.WriteFile(clicked, []byte(page), 0o644)
+			dom, log := chromium(t, "--dump-dom", "file://"+clicked)
+			if c := consoleLines(log); len(c) > 0 {
+				t.Errorf("console messages:\n%s", strings.Join(c, "\n"))
+			}
+			var sevs []int
+			for _, m := range sevCell.FindAllStringSubmatch(dom, -1) {
+				n, _ := strconv.Atoi(m[1])
+				sevs = append(sevs, n)
+			}
+			if len(sevs) != 10 {
+				t.Fatalf("%d severity cells", len(sevs))
+			}
+			sorted := slices.IsSorted(sevs)
+			if !tc.asc {
+				sorted = slices.IsSortedFunc(sevs, func(a, b int) int { return b - a })
+			}
+			if !sorted || slices.Min(sevs) == slices.Max(sevs) {
+				t.Errorf("after %d click(s) severities are %v", tc.clicks, sevs)
+			}
+		}
+	})
 
 	t.Run("screenshot", func(t *testing.T) {
 		shot := filepath.Join(dir, "report.png")

@@ -548,3 +548,39 @@ func TestTwoOutputsCannotShareASpool(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+func TestSplunkHECOutageThenRecovery(t *testing.T) {
+	t.Setenv("TEST_HEC_TOKEN", "tok")
+	h := &hecServer{t: t, token: "tok", failures: 1 << 30, acked: map[int64]int{}, channels: map[string]bool{}}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	s := open(t, Output{Type: TypeSplunkHEC, URL: srv.URL, TokenEnv: "TEST_HEC_TOKEN", BatchSize: 5, Timeout: 2 * time.Second})
+	ctx := context.Background()
+	r1 := testResult("run-1", 12)
+	if d := s.Deliver(ctx, r1)[0]; d.Delivered != 0 || d.Spooled != 12 || !strings.Contains(d.Error, "503") {
+		t.Fatalf("while HEC is busy: %+v", d)
+	}
+	h.mu.Lock()
+	h.failures = 0
+	h.mu.Unlock()
+	r2 := testResult("run-2", 4)
+	if d := s.Deliver(ctx, r2)[0]; d.Delivered != 16 || d.Spooled != 0 || d.Error != "" {
+		t.Fatalf("after recovery: %+v", d)
+	}
+	var want, got []string
+	for _, r := range []*agent.Result{r1, r2} {
+		for _, f := range r.Findings {
+			want = append(want, f.ID)
+		}
+	}
+	h.mu.Lock()
+	for _, b := range h.batches {
+		for _, ev := range b {
+			got = append(got, ev["event"].(map[string]any)["id"].(string))
+		}
+	}
+	h.mu.Unlock()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events received (-want +got):\n%s", diff)
+	}
+}
