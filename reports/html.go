@@ -116,38 +116,38 @@ func encodeHTML(w io.Writer, r *agent.Result, opts Options) error {
 func buildView(r *agent.Result, opts Options) *htmlView {
 	v := &htmlView{R: r, Generated: opts.now().Format("2006-01-02 15:04:05 UTC"), Version: opts.version()}
 
-	// Which buckets could be exposed or blocked, and through which jurisdictions.
+	// Which buckets could be exposed or blocked, and through which
+	// jurisdictions; by bucket position, so memory follows the buckets.
 	type flags struct{ exposed, blocked bool }
-	byBucket := map[bucketKey]*flags{}
-	jurExposed, jurBlocked := map[string]map[bucketKey]bool{}, map[string]map[bucketKey]bool{}
-	mark := func(m map[string]map[bucketKey]bool, j string, k bucketKey) {
+	idx := indexBuckets(r)
+	byBucket := make([]flags, len(r.Buckets))
+	jurExposed, jurBlocked := map[string]map[int]bool{}, map[string]map[int]bool{}
+	mark := func(m map[string]map[int]bool, j string, p int) {
 		if m[j] == nil {
-			m[j] = map[bucketKey]bool{}
+			m[j] = map[int]bool{}
 		}
-		m[j][k] = true
+		m[j][p] = true
 	}
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		if f.Status != risk.StatusOpen || (f.Risk != risk.RiskExpose && f.Risk != risk.RiskBlock) {
 			continue
 		}
-		k := bucketKey{f.Provider, f.Account, f.Bucket}
-		fl := byBucket[k]
-		if fl == nil {
-			fl = &flags{}
-			byBucket[k] = fl
+		p := idx.pos(bucketKey{f.Provider, f.Account, f.Bucket})
+		if p < 0 {
+			continue
 		}
 		for _, j := range f.Jurisdictions {
 			if f.Risk == risk.RiskExpose {
-				mark(jurExposed, j, k)
+				mark(jurExposed, j, p)
 			} else {
-				mark(jurBlocked, j, k)
+				mark(jurBlocked, j, p)
 			}
 		}
 		if f.Risk == risk.RiskExpose {
-			fl.exposed = true
+			byBucket[p].exposed = true
 		} else {
-			fl.blocked = true
+			byBucket[p].blocked = true
 		}
 	}
 	for _, fl := range byBucket {
@@ -173,8 +173,7 @@ func buildView(r *agent.Result, opts Options) *htmlView {
 	countries := map[string]bool{}
 	for i := range r.Buckets {
 		b := &r.Buckets[i]
-		k := bucketKey{b.Provider, b.Account, b.Name}
-		c := counts[k]
+		c := counts[i]
 		row := bucketRow{B: b, Open: c.open, Worst: "clean", Sev: -1}
 		if c.open > 0 {
 			row.Worst, row.Sev = c.worst.String(), int(c.worst)
@@ -191,13 +190,11 @@ func buildView(r *agent.Result, opts Options) *htmlView {
 		if c.open > 0 && (p.Worst == "clean" || severityRank(p.Worst) < int(c.worst)) {
 			p.Worst = c.worst.String()
 		}
-		if fl := byBucket[k]; fl != nil {
-			if fl.exposed {
-				p.Exposed++
-			}
-			if fl.blocked {
-				p.Blocked++
-			}
+		if byBucket[i].exposed {
+			p.Exposed++
+		}
+		if byBucket[i].blocked {
+			p.Blocked++
 		}
 		for _, country := range b.Countries {
 			jur(country).DataHere++

@@ -95,7 +95,7 @@ func encodeTable(w io.Writer, r *agent.Result, opts Options) error {
 		counts := bucketCounts(r)
 		for i := range r.Buckets {
 			b := &r.Buckets[i]
-			c := counts[bucketKey{b.Provider, b.Account, b.Name}]
+			c := counts[i]
 			verdict := t.style(ansiDim, "clean")
 			if c.open > 0 {
 				verdict = t.style(severityStyle[c.worst], fmt.Sprintf("%d open, worst %s", c.open, c.worst))
@@ -123,21 +123,25 @@ type counts struct {
 	worst risk.Severity
 }
 
-// bucketCounts counts open findings and the worst open severity per bucket.
-func bucketCounts(r *agent.Result) map[bucketKey]counts {
-	out := make(map[bucketKey]counts, len(r.Buckets))
+// bucketCounts counts open findings and the worst open severity per
+// bucket, by the bucket's position in r.Buckets.
+func bucketCounts(r *agent.Result) []counts {
+	idx := indexBuckets(r)
+	out := make([]counts, len(r.Buckets))
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		if f.Status != risk.StatusOpen {
 			continue
 		}
-		k := bucketKey{f.Provider, f.Account, f.Bucket}
-		c := out[k]
+		p := idx.pos(bucketKey{f.Provider, f.Account, f.Bucket})
+		if p < 0 {
+			continue
+		}
+		c := &out[p]
 		if c.open == 0 || f.Severity > c.worst {
 			c.worst = f.Severity
 		}
 		c.open++
-		out[k] = c
 	}
 	return out
 }
