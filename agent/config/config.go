@@ -11,8 +11,10 @@ import (
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/agent/schedule"
 	"github.com/reachaudit/reachaudit/providers"
 	"github.com/reachaudit/reachaudit/providers/yamlfile"
+	"github.com/reachaudit/reachaudit/reports/outputs"
 )
 
 // Config is a decoded config file.
@@ -33,6 +35,8 @@ type Config struct {
 	History      History
 	Emit         string
 	Log          Log
+	Schedules    schedule.List
+	Outputs      outputs.Outputs
 }
 
 // Sandbox makes scan and agent audit an in-process sandbox estate.
@@ -58,8 +62,8 @@ type Log struct {
 
 // Emit modes.
 const (
-	EmitAll     = "all"
-	EmitChanges = "changes"
+	EmitAll     = schedule.EmitAll
+	EmitChanges = schedule.EmitChanges
 )
 
 // section decoders by top-level key. Each decodes the node into cfg.
@@ -79,6 +83,8 @@ func init() {
 	sections["history"] = decodeInto(func(c *Config) any { return &c.History })
 	sections["emit"] = decodeInto(func(c *Config) any { return &c.Emit })
 	sections["log"] = decodeInto(func(c *Config) any { return &c.Log })
+	sections["schedules"] = decodeInto(func(c *Config) any { return &c.Schedules })
+	sections["outputs"] = decodeInto(func(c *Config) any { return &c.Outputs })
 }
 
 type loader struct {
@@ -237,6 +243,17 @@ func (c *Config) validate() error {
 	}
 	if len(c.Providers) == 0 && c.Sandbox.Estate == "" {
 		return fail("providers", "no provider is configured (and no sandbox estate)")
+	}
+	return nil
+}
+
+// ForAgent checks what only the agent needs: schedules and a history path.
+func (c *Config) ForAgent() error {
+	if len(c.Schedules) == 0 {
+		return &yamlfile.Error{File: c.File, Field: "schedules", Msg: "the agent needs at least one schedule, e.g. {name: nightly, cron: \"0 2 * * *\"}"}
+	}
+	if c.History.Path == "" {
+		return &yamlfile.Error{File: c.File, Field: "history.path", Msg: "the agent needs a history database path, e.g. /var/lib/reachaudit/history.db"}
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ import (
 
 // scanDemo scans the built-in demo's Alibaba account through the plugin and
 // the rules, under a built-in profile with the demo policy's residency.
-func scanDemo(t *testing.T, profile string, copies []agent.DeclaredCopy) (*agent.Result, map[string][]string) {
+func scanDemo(t *testing.T, profile string, copies []agent.DeclaredCopy, customerKeys ...string) (*agent.Result, map[string][]string) {
 	t.Helper()
 	files, err := sandbox.DemoFiles()
 	if err != nil {
@@ -39,9 +39,10 @@ func scanDemo(t *testing.T, profile string, copies []agent.DeclaredCopy) (*agent
 		t.Fatal(err)
 	}
 	res, err := agent.Scan(context.Background(), agent.ScanConfig{
-		Providers: map[string]providers.Config{"alibaba": cfg},
-		Policy:    policy,
-		Copies:    copies,
+		Providers:    map[string]providers.Config{"alibaba": cfg},
+		Policy:       policy,
+		Copies:       copies,
+		CustomerKeys: customerKeys,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +90,9 @@ func TestDemoThroughTheRules(t *testing.T) {
 		"nw-ali-us-web":       {"BLK-001", "EXP-001"},
 		"nw-ali-us-exports":   {"BLK-001", "EXP-001", "EXP-005"},
 		"nw-ali-us-archive":   {"BLK-001", "BLK-005", "EXP-001"},
+		// Without its declarations (see TestDemoDeclarationsClearTheVault),
+		// the vault is as exposed as any other bucket.
+		"nw-ali-us-vault": {"BLK-001", "EXP-001"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rules per bucket (-want +got):\n%s", diff)
@@ -124,6 +128,33 @@ func TestDemoDeclaredCopyClearsBlocking(t *testing.T) {
 	_, got := scanDemo(t, "us-adversary", []agent.DeclaredCopy{{From: "oss://nw-ali-cn-orders", To: "s3://nw-prod-orders"}})
 	if diff := cmp.Diff([]string{"EXP-001", "EXP-007", "RES-001"}, got["nw-ali-cn-orders"]); diff != "" {
 		t.Errorf("orders with an AWS copy (-want +got):\n%s", diff)
+	}
+}
+
+// With the demo's declarations — a copy at AWS and keys Alibaba never
+// holds — the vault is the one Alibaba bucket with no findings.
+func TestDemoDeclarationsClearTheVault(t *testing.T) {
+	files, err := sandbox.DemoFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := sandbox.ParseEstate("declarations.yaml", files["declarations.yaml"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := est.Declarations()
+	var copies []agent.DeclaredCopy
+	for _, c := range d.Copies {
+		copies = append(copies, agent.DeclaredCopy{From: c.From, To: c.To})
+	}
+	res, got := scanDemo(t, "us-adversary", copies, d.CustomerKeys...)
+	if rules, ok := got["nw-ali-us-vault"]; ok {
+		t.Errorf("nw-ali-us-vault: %v, want no findings", rules)
+	}
+	for _, b := range res.Buckets {
+		if b.Name == "nw-ali-us-vault" && b.Custody != providers.CustodyCustomerSupplied {
+			t.Errorf("vault custody %s, want customer-supplied", b.Custody)
+		}
 	}
 }
 

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/config"
+	"github.com/reachaudit/reachaudit/agent/history"
+	"github.com/reachaudit/reachaudit/agent/schedule"
+	"github.com/reachaudit/reachaudit/providers/yamlfile"
+)
+
+func newAgentCmd() *cobra.Command {
+	var cfgPath string
+	cmd := &cobra.Command{
+		Use:   "agent --config FILE",
+		Short: "Run the config's schedules until SIGTERM, keeping history and feeding the outputs",
+		Long: `agent runs every schedule of the config, records each run in the history
+database, sends the findings (or only what changed, with emit: changes) to the
+outputs, and serves /healthz, /readyz and /metrics on the listen address.
+SIGHUP reloads the config (a config that does not load is refused and the
+running one kept); SIGTERM lets a running scan finish within a grace period,
+flushes the outputs and exits 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfgPath == "" {
+				return usageError{errNoConfig}
+			}
+			cfg, err := config.Load(cfgPath, nil)
+			if err != nil {
+				return err
+			}
+			if err := cfg.ForAgent(); err != nil {
+				return err
+			}
+			level := logLevelFlag(cmd)
+			if level == "" {
+				level = cfg.Log.Level
+			}
+			if level == "" {
+				level = "info"
+			}
+			log, err := newLogger(level, cfg.Log.Format)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			store, err := history.Open(ctx, cfg.History.Path)
+			if err != nil {
+				return &yamlfile.Error{File: cfg.File, Field: "history.path", Msg: err.Error()}
+			}
+			defer store.Close()
+			outs, err := openOutputs(cfg, log)
+			if err != nil {
+				return err
+			}
+			metrics := schedule.NewMetrics()
+			plans := &planner{log: log, metrics: metrics}
+			defer plans.close()
+			plan, err := plans.build(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			opts := schedule.Options{
+				Plan:    *plan,
+				History: store,
+				Listen:  cfg.Listen,
+				Metrics: metrics,
+				Logger:  log,
+				Reload: func() (*schedule.Plan, error) {
+					next, err := config.Load(cfgPath, nil)
+					if err != nil {
+						return nil, err
+					}
+					if err := next.ForAgent(); err != nil {
+						return nil, err
+					}
+					if next.History.Path != cfg.History.Path || next.Listen != cfg.Listen {
+						log.Warn("history.path and listen change only on restart")
+					}
+					return plans.build(ctx, next)
+				},
+			}
+			if outs != nil {
+				opts.Deliver = outs
+			}
+			return schedule.Run(ctx, opts)
+		},
+	}
+	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "config file (YAML)")
+	return cmd
+}
+
+// planner turns configs into the scheduler's plans; it owns the sandboxes
+// that configs with `sandbox.estate` start, until the process ends (a scan
+// of the previous plan may still be using one after a reload).
+type planner struct {
+	log     *slog.Logger
+	metrics *schedule.Metrics
+
+	mu    sync.Mutex
+	stops []func()
+}
+
+func (p *planner) build(ctx context.Context, cfg *config.Config) (*schedule.Plan, error) {
+	sc, stop, err := scanConfig(ctx, cfg, p.log)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.stops = append(p.stops, stop)
+	p.mu.Unlock()
+	sc.Observe = p.metrics.Observe
+	return &schedule.Plan{
+		Schedules: cfg.Schedules,
+		Scan: func(ctx context.Context, scope agent.Scope) (*agent.Result, error) {
+			run := sc
+			run.Scope = scope
+			return agent.Scan(ctx, run)
+		},
+		Emit:     cfg.Emit,
+		KeepRuns: cfg.History.KeepRuns,
+		KeepDays: cfg.History.KeepDays,
+	}, nil
+}
+
+func (p *planner) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, stop := range p.stops {
+		stop()
+	}
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reachaudit/reachaudit/agent/config"
+	"github.com/reachaudit/reachaudit/agent/history"
+)
+
+// historyFlags locate the history database: --db, or the config's
+// history.path.
+type historyFlags struct {
+	db, config string
+}
+
+func (h *historyFlags) add(cmd *cobra.Command) {
+	cmd.PersistentFlags().StringVar(&h.db, "db", "", "history database file")
+	cmd.PersistentFlags().StringVarP(&h.config, "config", "c", "", "config file whose history.path to read")
+}
+
+func (h *historyFlags) open(cmd *cobra.Command) (*history.Store, error) {
+	path := h.db
+	if path == "" && h.config != "" {
+		cfg, err := config.Load(h.config, nil)
+		if err != nil {
+			return nil, err
+		}
+		path = cfg.History.Path
+	}
+	if path == "" {
+		return nil, usageError{fmt.Errorf("give --db FILE or --config FILE with history.path")}
+	}
+	return history.OpenReadOnly(cmd.Context(), path)
+}
+
+func newHistoryCmd() *cobra.Command {
+	var h historyFlags
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "Read the agent's run history: list runs, show one, diff two",
+	}
+	h.add(cmd)
+	cmd.AddCommand(newHistoryListCmd(&h), newHistoryShowCmd(&h), newHistoryDiffCmd(&h))
+	return cmd
+}
+
+func newHistoryListCmd(h *historyFlags) *cobra.Command {
+	var limit int
+	var format string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List runs, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			store, err := h.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			runs, err := store.List(cmd.Context(), limit)
+			if err != nil {
+				return err
+			}
+			return writeAs(cmd.OutOrStdout(), format, runs, func(w io.Writer) error { return history.WriteRuns(w, runs) })
+		},
+	}
+	cmd.Flags().IntVarP(&limit, "limit", "n", 20, "at most this many runs (0: all)")
+	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	return cmd
+}
+
+func newHistoryShowCmd(h *historyFlags) *cobra.Command {
+	var o outputFlags
+	cmd := &cobra.Command{
+		Use:   "show RUN",
+		Short: "Render a stored run in any report format (RUN may be a unique prefix)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.check(); err != nil {
+				return err
+			}
+			store, err := h.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			run, err := store.Get(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if run.Result == nil {
+				return fmt.Errorf("run %s failed and has no result: %s", run.ID, run.Error)
+			}
+			return o.render(run.Result)
+		},
+	}
+	o.add(cmd)
+	return cmd
+}
+
+func newHistoryDiffCmd(h *historyFlags) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "diff [RUN_A] [RUN_B]",
+		Short: "Show what changed between two runs (default: the newest run and the run before it)",
+		Args:  cobra.MaximumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			store, err := h.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			var a, b string
+			if len(args) > 0 {
+				a = args[0]
+			}
+			if len(args) > 1 {
+				b = args[1]
+			}
+			from, to, err := store.Pair(cmd.Context(), a, b)
+			if err != nil {
+				return err
+			}
+			d := history.Diff(from.Result, to.Result)
+			return writeAs(cmd.OutOrStdout(), format, d, func(w io.Writer) error { return history.WriteDrift(w, &d) })
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	return cmd
+}
+
+// writeAs writes v as indented JSON, or through table for "table".
+func writeAs(w io.Writer, format string, v any, table func(io.Writer) error) error {
+	switch format {
+	case "table":
+		return table(w)
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	return usageError{fmt.Errorf("--format %q: want table or json", format)}
+}

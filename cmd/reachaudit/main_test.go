@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/risk"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// fixedNow pins the clock of scans and the sandbox for golden output.
+var fixedNow = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+
+func TestMain(m *testing.M) {
+	clock = func() time.Time { return fixedNow }
+	os.Exit(m.Run())
+}
+
+// run executes the CLI in-process and returns its exit code and stderr.
+func run(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var stderr bytes.Buffer
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(&stderr)
+	root.SetErr(&stderr)
+	err := root.ExecuteContext(context.Background())
+	if err != nil {
+		stderr.WriteString(err.Error())
+	}
+	return exitCodeQuiet(err), stderr.String()
+}
+
+func exitCodeQuiet(err error) int {
+	saved := os.Stderr
+	os.Stderr, _ = os.Open(os.DevNull)
+	defer func() { os.Stderr = saved }()
+	return exitCode(err)
+}
+
+func demoResult(t *testing.T, extra ...string) *agent.Result {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "demo.json")
+	code, stderr := run(t, append([]string{"demo", "--format", "json", "--out", out}, extra...)...)
+	if code != 0 {
+		t.Fatalf("demo exited %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r agent.Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+// volatile matches what changes from run to run: the run id, loopback
+// ports and measured latencies.
+var volatile = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`"run_id": "[^"]+"`), `"run_id": "RUN"`},
+	{regexp.MustCompile(`127\.0\.0\.1:\d+`), `127.0.0.1:PORT`},
+	{regexp.MustCompile(`"latency_ms": [0-9.e-]+`), `"latency_ms": 0`},
+}
+
+func TestDemoJSONGolden(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "demo.json")
+	if code, stderr := run(t, "demo", "--format", "json", "--out", out); code != 0 {
+		t.Fatalf("demo exited %d: %s", code, stderr)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range volatile {
+		got = v.re.ReplaceAll(got, []byte(v.with))
+	}
+	golden := filepath.Join("testdata", "demo.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("demo JSON differs from %s (-want +got):\n%s", golden, diff)
+	}
+}
+
+// The demo estate must make every rule of the catalogue fire at least once
+// and keep clean buckets clean.
+func TestDemoFiresEveryRule(t *testing.T) {
+	r := demoResult(t)
+	fired := map[string]int{}
+	byBucket := map[string]int{}
+	for _, f := range r.Findings {
+		fired[f.Rule]++
+		byBucket[f.Provider+":"+f.Account+":"+f.Bucket]++
+	}
+	for _, rule := range risk.Rules() {
+		if fired[rule.ID] == 0 {
+			t.Errorf("rule %s never fires on the demo estate", rule.ID)
+		}
+	}
+	clean := map[string]int{}
+	for _, b := range r.Buckets {
+		if byBucket[b.Provider+":"+b.Account+":"+b.Name] == 0 {
+			clean[b.Provider]++
+		}
+	}
+	for _, p := range []string{"aws", "gcp", "alibaba"} {
+		if r.Summary.BucketsByProvider[p] == 0 {
+			t.Errorf("the demo estate has no %s buckets", p)
+		}
+	}
+	if clean["aws"] == 0 || clean["gcp"] == 0 {
+		t.Errorf("the demo should keep some buckets clean, got %v", clean)
+	}
+	if len(r.Errors) != 0 {
+		t.Errorf("demo run errors: %+v", r.Errors)
+	}
+}
+
+// Under eu-sovereignty the US-controlled providers are foreign: buckets
+// that are clean under us-adversary gain EXP-003/EXP-004/BLK-002.
+func TestDemoEUSovereignty(t *testing.T) {
+	pol := filepath.Join(t.TempDir(), "eu.yaml")
+	if err := os.WriteFile(pol, []byte("profile: eu-sovereignty\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := demoResult(t, "--policy", pol)
+	fired := map[string]bool{}
+	for _, f := range r.Findings {
+		if f.Provider == "aws" || f.Provider == "gcp" {
+			fired[f.Rule] = true
+		}
+	}
+	for _, rule := range []string{"EXP-003", "EXP-004", "BLK-002"} {
+		if !fired[rule] {
+			t.Errorf("%s does not fire for US-controlled buckets under eu-sovereignty", rule)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	badEstate := write("bad-estate.yaml", "aws:\n  accounts:\n    - id: \"111122223333\"\n      buckets:\n        - name: b\n          region: us-east-1\n          colour: red\n")
+	badConfig := write("bad-config.yaml", "providers:\n  aws:\n    acounts: [\"111122223333\"]\n")
+	unknownKey := write("unknown-key.yaml", "sandbox: {estate: x.yaml}\nlisten: 127.0.0.1:0\nfrobnicate: true\n")
+	write("estate.yaml", "aws:\n  accounts:\n    - id: \"111122223333\"\n      buckets:\n        - {name: clean, region: us-east-1, encryption: {algorithm: AES256}, versioning: Enabled, public_access_block: true}\n")
+	sandboxCfg := write("scan.yaml", "sandbox: {estate: estate.yaml}\n")
+	out := filepath.Join(dir, "out.json")
+	tests := []struct {
+		name    string
+		args    []string
+		want    int
+		wantErr string
+	}{
+		{"demo fails on critical findings", []string{"demo", "--format", "json", "--out", out, "--fail-on", "critical"}, exitFindings, "at or above critical"},
+		{"unknown format", []string{"demo", "--format", "yaml"}, exitUsage, "--format"},
+		{"unknown flag", []string{"demo", "--frobnicate"}, exitUsage, "frobnicate"},
+		{"bad fail-on", []string{"demo", "--fail-on", "severe"}, exitUsage, "severity"},
+		{"scan without config", []string{"scan"}, exitUsage, "--config"},
+		{"estate with an unknown field names file and line", []string{"demo", "--estate", badEstate}, exitUsage, "bad-estate.yaml:7"},
+		{"config with a misspelt key names file and line", []string{"scan", "--config", badConfig}, exitUsage, "bad-config.yaml:3"},
+		{"config with an unknown top-level key", []string{"scan", "--config", unknownKey}, exitUsage, "unknown-key.yaml:3: frobnicate"},
+		{"missing config file", []string{"scan", "--config", filepath.Join(dir, "nope.yaml")}, exitUsage, "nope.yaml"},
+		{"clean sandbox scan passes the gate", []string{"scan", "--config", sandboxCfg, "--format", "json", "--out", out, "--fail-on", "low"}, exitOK, ""},
+		{"rules", []string{"rules", "--format", "json"}, exitOK, ""},
+		{"version", []string{"version"}, exitOK, "reachaudit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stderr := run(t, tt.args...)
+			if code != tt.want {
+				t.Fatalf("exit %d, want %d; output: %s", code, tt.want, stderr)
+			}
+			if tt.wantErr != "" && !strings.Contains(stderr, tt.wantErr) {
+				t.Fatalf("output %q does not mention %q", stderr, tt.wantErr)
+			}
+		})
+	}
+}

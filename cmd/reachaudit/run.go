@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/reports"
+)
+
+// outputFlags are the flags every one-shot audit shares.
+type outputFlags struct {
+	format string
+	out    string
+	failOn string
+}
+
+func (o *outputFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.format, "format", "table", "output format: "+strings.Join(reports.Formats(), ", "))
+	cmd.Flags().StringVarP(&o.out, "out", "o", "", "write the report to this file (written atomically) instead of stdout")
+	cmd.Flags().StringVar(&o.failOn, "fail-on", "", "exit 3 when an open finding is at or above this severity: low, medium, high, critical")
+}
+
+func (o *outputFlags) check() error {
+	if !slices.Contains(reports.Formats(), o.format) {
+		return usageError{fmt.Errorf("--format %q: want one of %s", o.format, strings.Join(reports.Formats(), ", "))}
+	}
+	if o.failOn != "" {
+		if _, err := risk.ParseSeverity(o.failOn); err != nil {
+			return usageError{fmt.Errorf("--fail-on: %w", err)}
+		}
+	}
+	return nil
+}
+
+// render writes the result in the chosen format and applies --fail-on.
+func (o *outputFlags) render(r *agent.Result) error {
+	opts := reports.Options{Version: version}
+	write := func(w io.Writer) error { return reports.Encode(w, o.format, r, opts) }
+	if o.out == "" {
+		opts.Color = isTerminal(os.Stdout) && os.Getenv("NO_COLOR") == ""
+		if err := write(os.Stdout); err != nil {
+			return err
+		}
+	} else if err := writeFileAtomic(o.out, write); err != nil {
+		return err
+	}
+	return o.gate(r)
+}
+
+func (o *outputFlags) gate(r *agent.Result) error {
+	if o.failOn == "" {
+		return nil
+	}
+	min, _ := risk.ParseSeverity(o.failOn)
+	n := 0
+	for _, f := range r.Findings {
+		if f.Status == risk.StatusOpen && f.Severity >= min {
+			n++
+		}
+	}
+	if n > 0 {
+		return findingsError{n: n, threshold: o.failOn}
+	}
+	return nil
+}
+
+// writeFileAtomic writes through a temporary file in the same directory and
+// renames it into place, so a reader never sees half a report.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progress draws "described N/M buckets" on stderr when it is a terminal.
+func progress() func(done, total int) {
+	if !isTerminal(os.Stderr) {
+		return nil
+	}
+	return func(done, total int) {
+		fmt.Fprintf(os.Stderr, "\rdescribed %d/%d buckets", done, total)
+		if done == total {
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}
+	}
+}
+
+// newLogger builds the process logger: text on stderr at the given level.
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if level == "" {
+		level = "warn"
+	}
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Errorf("log level %q: want debug, info, warn or error", level)}
+	}
+	hopts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, hopts)), nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, hopts)), nil
+}
+
+func logLevelFlag(cmd *cobra.Command) string {
+	v, _ := cmd.Flags().GetString("log-level")
+	return v
+}
+
+// scanAndRender runs one scan and renders it.
+func scanAndRender(ctx context.Context, sc agent.ScanConfig, o *outputFlags) (*agent.Result, error) {
+	sc.Progress = progress()
+	r, err := agent.Scan(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	return r, o.render(r)
+}
