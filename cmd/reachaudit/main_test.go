@@ -77,6 +77,7 @@ var volatile = []struct {
 	{regexp.MustCompile(`"run_id": "[^"]+"`), `"run_id": "RUN"`},
 	{regexp.MustCompile(`127\.0\.0\.1:\d+`), `127.0.0.1:PORT`},
 	{regexp.MustCompile(`"latency_ms": [0-9.e-]+`), `"latency_ms": 0`},
+	{regexp.MustCompile(`(?i)(request ?id[=:] ?)[0-9a-z-]+`), `${1}REQUEST`},
 }
 
 func TestDemoJSONGolden(t *testing.T) {
