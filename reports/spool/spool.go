@@ -206,7 +206,10 @@ func (s *Spool) Append(msgs [][]byte) (dropped int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var w *bufio.Writer
-	written := 0
+	before := s.count
+	// lost is what an error leaves undelivered: the messages of this call
+	// that are not on disk (after a failed write the state is re-read).
+	lost := func() int { return len(msgs) - max(0, s.count-before) }
 	for i, m := range msgs {
 		need := int64(headerLen + len(m))
 		if len(m) > maxRecord || s.onDisk+need > s.maxBytes {
@@ -216,11 +219,11 @@ func (s *Spool) Append(msgs [][]byte) (dropped int, err error) {
 		if s.tail == nil || s.segs[len(s.segs)-1].size >= s.segSize {
 			if w != nil {
 				if err := s.syncTail(w); err != nil {
-					return len(msgs) - written, err
+					return lost(), err
 				}
 			}
 			if err := s.rotate(); err != nil {
-				return len(msgs) - written, err
+				return lost(), err
 			}
 			w = bufio.NewWriterSize(s.tail, 64<<10)
 		}
@@ -235,24 +238,32 @@ func (s *Spool) Append(msgs [][]byte) (dropped int, err error) {
 		s.segs[len(s.segs)-1].size += need
 		s.onDisk += need
 		s.count++
-		written++
 	}
 	if w != nil {
 		if err := s.syncTail(w); err != nil {
-			return len(msgs) - written, err
+			return lost(), err
 		}
 	}
 	return dropped, nil
 }
 
 func (s *Spool) syncTail(w *bufio.Writer) error {
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("spool write: %w", err)
+	err := w.Flush()
+	if err == nil {
+		err = s.tail.Sync()
 	}
-	if err := s.tail.Sync(); err != nil {
-		return fmt.Errorf("spool sync: %w", err)
+	if err == nil {
+		return nil
 	}
-	return nil
+	// The counts ran ahead of what reached the disk (a full disk, an I/O
+	// error): read the state back from the files, cutting what is torn.
+	s.tail.Close()
+	s.tail = nil
+	s.segs, s.count, s.onDisk = nil, 0, 0
+	if lerr := s.load(); lerr != nil {
+		return fmt.Errorf("spool write: %w (and reloading: %w)", err, lerr)
+	}
+	return fmt.Errorf("spool write: %w", err)
 }
 
 // rotate starts a new tail segment.
