@@ -85,9 +85,14 @@ type severityBar struct {
 }
 
 type matrixChart struct {
-	Cols          []string
+	Cols          []matrixCol
 	Rows          []matrixRow
 	Width, Height int
+}
+
+type matrixCol struct {
+	Code    string
+	Concern bool
 }
 
 type matrixRow struct {
@@ -227,6 +232,10 @@ func buildView(r *agent.Result, opts Options) *htmlView {
 	for _, j := range sortedKeys(jurIdx) {
 		v.Juris = append(v.Juris, *jurIdx[j])
 	}
+	// The jurisdictions that could reach the most buckets come first.
+	slices.SortStableFunc(v.Juris, func(a, b jurisdictionRow) int {
+		return (b.Exposed + b.Blocked) - (a.Exposed + a.Blocked)
+	})
 
 	maxCount := 0
 	for sev := risk.Critical; sev >= risk.Info; sev-- {
@@ -242,10 +251,13 @@ func buildView(r *agent.Result, opts Options) *htmlView {
 	}
 
 	m := &v.Matrix
-	m.Cols = sortedKeys(countries)
+	for _, c := range sortedKeys(countries) {
+		m.Cols = append(m.Cols, matrixCol{Code: c, Concern: slices.Contains(r.Policy.Concern, c)})
+	}
 	for i, p := range v.Providers {
 		row := matrixRow{Provider: p.Provider, Y: 40 + i*36}
-		for j, country := range m.Cols {
+		for j, col := range m.Cols {
+			country := col.Code
 			cell := matrixCell{X: 90 + j*44, Class: "none"}
 			if c := cells[cellKey{p.Provider, country}]; c != nil {
 				cell.Count, cell.Class = c.Count, c.Class
