@@ -3,7 +3,6 @@ package outputs
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,10 +25,6 @@ func newHTTPClient(o *Output) (*http.Client, error) {
 	}
 	return &http.Client{Transport: tr, Timeout: o.timeout()}, nil
 }
-
-// errPermanent marks an answer that retrying now will not change (a bad
-// token, a refused payload); the batch is spooled for a later run.
-var errPermanent = errors.New("refused")
 
 // retryable reports whether an HTTP status is worth retrying at once.
 func retryable(status int) bool {
@@ -55,8 +50,10 @@ func postWithRetry(ctx context.Context, client *http.Client, newReq func() (*htt
 			if err == nil {
 				return nil
 			}
+			// A refusal that retrying now will not change (a bad token, a
+			// refused payload): the batch waits in the spool for a later run.
 			if !retryable(resp.StatusCode) {
-				return fmt.Errorf("%w: %w", errPermanent, err)
+				return err
 			}
 		}
 		if attempt >= 3 {

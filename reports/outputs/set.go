@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
@@ -175,23 +174,6 @@ func (s *Set) FlushDeliveries(ctx context.Context) []agent.Delivery {
 		d.Spooled = o.spool.Len()
 		return d
 	})
-}
-
-// RunFlusher calls Flush every interval until ctx ends, so a destination
-// that comes back gets its backlog without waiting for the next run.
-func (s *Set) RunFlusher(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if s.Backlog() > 0 {
-				s.Flush(ctx)
-			}
-		}
-	}
 }
 
 // Backlog is the number of messages waiting in all spools.
