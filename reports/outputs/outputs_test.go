@@ -51,6 +51,8 @@ func TestValidate(t *testing.T) {
 		{"ack outside hec", `[{type: webhook, url: "https://h/x", secret_env: S, ack: true}]`, `[0].ack`},
 		{"file without path", `[{type: file}]`, `[0].path: is required`},
 		{"negative batch", `[{type: syslog, address: "tcp://h:1", batch_size: -1}]`, `[0].batch_size`},
+		{"timeout and spool decode", `[{type: syslog, address: "tcp://h:1", timeout: 45s, spool: {dir: /tmp/x, max_bytes: 1048576}}]`, ""},
+		{"bad timeout", `[{type: syslog, address: "tcp://h:1", timeout: soon}]`, `x.yaml:2`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -582,5 +584,21 @@ func TestSplunkHECOutageThenRecovery(t *testing.T) {
 	h.mu.Unlock()
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events received (-want +got):\n%s", diff)
+	}
+}
+
+func TestDecodeTimeoutAndSpool(t *testing.T) {
+	data := []byte("outputs:\n  - {type: syslog, address: \"tcp://h:1\", timeout: 45s, spool: {dir: /var/spool/x, max_bytes: 1048576}}\n")
+	secs, err := yamlfile.Sections("x.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outs Outputs
+	if err := yamlfile.DecodeNode("x.yaml", data, secs[0].Node, "outputs", &outs); err != nil {
+		t.Fatal(err)
+	}
+	want := Output{Type: TypeSyslog, Address: "tcp://h:1", Timeout: 45 * time.Second, Spool: SpoolConfig{Dir: "/var/spool/x", MaxBytes: 1 << 20}}
+	if diff := cmp.Diff(want, outs[0]); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
