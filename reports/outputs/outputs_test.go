@@ -602,3 +602,33 @@ func TestDecodeTimeoutAndSpool(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestHTTPSVerifiesTheServer(t *testing.T) {
+	t.Setenv("TEST_WEBHOOK_SECRET", "k")
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	writePEM(t, caFile, "CERTIFICATE", srv.Certificate().Raw)
+	cases := []struct {
+		name      string
+		out       Output
+		delivered int
+	}{
+		{"trusted through ca_file", Output{CAFile: caFile}, 3},
+		{"unknown authority is refused", Output{}, 0},
+		{"insecure_skip_verify named", Output{InsecureSkipVerify: true}, 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := tc.out
+			out.Type, out.URL, out.SecretEnv, out.Timeout = TypeWebhook, srv.URL, "TEST_WEBHOOK_SECRET", 2*time.Second
+			d := open(t, out).Deliver(context.Background(), testResult("run-1", 3))[0]
+			if d.Delivered != tc.delivered {
+				t.Errorf("delivery %+v, want %d delivered", d, tc.delivered)
+			}
+			if tc.delivered == 0 && !strings.Contains(d.Error, "certificate") {
+				t.Errorf("error %q does not name the certificate", d.Error)
+			}
+		})
+	}
+}
