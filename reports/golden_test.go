@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/reachaudit/reachaudit/agent"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -73,5 +75,29 @@ func TestTableColorOnlyWhenAsked(t *testing.T) {
 	}
 	if !strings.Contains(color.String(), "\x1b[1;31m") {
 		t.Error("table with Color has no ANSI escapes")
+	}
+}
+
+func TestEncodeEmptyAndPartialResults(t *testing.T) {
+	empty := &agent.Result{Schema: agent.Schema, RunID: "run-empty", StartedAt: fixtureStart, FinishedAt: fixtureEnd}
+	orphan := testResult()
+	orphan.Buckets = orphan.Buckets[:1] // findings whose bucket record is missing
+	orphan.Partial = true
+	for _, tc := range []struct {
+		name string
+		r    *agent.Result
+	}{{"empty", empty}, {"findings without their buckets", orphan}} {
+		for _, format := range Formats() {
+			t.Run(tc.name+"/"+format, func(t *testing.T) {
+				var buf bytes.Buffer
+				if err := Encode(&buf, format, tc.r, fixtureOpts); err != nil {
+					t.Fatal(err)
+				}
+				if lines := strings.Count(buf.String(), "\n"); format != "html" && format != "json" && format != "table" && format != "csv" &&
+					lines != len(tc.r.Findings) {
+					t.Errorf("%d lines for %d findings", lines, len(tc.r.Findings))
+				}
+			})
+		}
 	}
 }
