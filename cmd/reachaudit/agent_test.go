@@ -148,7 +148,9 @@ outputs:
 		t.Fatal(err)
 	}
 	_ = cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, "the bad reload to be refused", 10*time.Second, func() bool { return strings.Contains(stderr.String(), "reload") && strings.Contains(stderr.String(), "every tuesday") })
+	waitFor(t, "the bad reload to be refused", 10*time.Second, func() bool {
+		return strings.Contains(stderr.String(), "reload") && strings.Contains(stderr.String(), "every tuesday")
+	})
 	if c, _ := get(base + "/healthz"); c != 200 {
 		t.Fatal("the agent stopped after a bad reload")
 	}

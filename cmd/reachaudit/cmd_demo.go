@@ -28,12 +28,7 @@ residency limited to the US, sensitive tags and exceptions).`,
 			if err != nil {
 				return err
 			}
-			var est *sandbox.Estate
-			if estate == "" {
-				est, err = sandbox.Demo()
-			} else {
-				est, err = sandbox.LoadEstateFile(estate)
-			}
+			est, err := loadEstate(estate)
 			if err != nil {
 				return err
 			}

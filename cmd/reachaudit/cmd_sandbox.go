@@ -35,16 +35,11 @@ func newSandboxServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var est *sandbox.Estate
-			if estate == "" {
-				est, err = sandbox.Demo()
-			} else {
-				est, err = sandbox.LoadEstateFile(estate)
-			}
+			est, err := loadEstate(estate)
 			if err != nil {
 				return err
 			}
-			sb, err := sandbox.Start(cmd.Context(), est, sandbox.Options{Logger: log, Latency: latency})
+			sb, err := sandbox.Start(cmd.Context(), est, sandbox.Options{Logger: log, Latency: latency, Now: clock()})
 			if err != nil {
 				return err
 			}

@@ -40,6 +40,15 @@ func scanConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) (agen
 	return sc, func() { sb.Close() }, nil
 }
 
+// loadEstate reads an estate file, or the built-in demo estate when path is
+// empty.
+func loadEstate(path string) (*sandbox.Estate, error) {
+	if path == "" {
+		return sandbox.Demo()
+	}
+	return sandbox.LoadEstateFile(path)
+}
+
 // startSandbox serves an estate and points the scan at it.
 func startSandbox(ctx context.Context, est *sandbox.Estate, sc *agent.ScanConfig, opts sandbox.Options) (*sandbox.Sandbox, error) {
 	d := est.Declarations()

@@ -107,22 +107,21 @@ var demoFS embed.FS
 
 // Demo returns the built-in demo estate: a fictional US company with
 // accounts at every provider, in which every rule fires at least once. Its
-// files are demo/<provider>.yaml, one section each.
+// files are demo/<provider>.yaml, one section each, and
+// demo/declarations.yaml.
 func Demo() (*Estate, error) {
-	e := &Estate{sections: map[string]Section{}}
-	entries, err := demoFS.ReadDir("demo")
+	files, err := DemoFiles()
 	if err != nil {
 		return nil, err
 	}
-	for _, ent := range entries {
-		if !strings.HasSuffix(ent.Name(), ".yaml") {
-			continue
-		}
-		data, err := demoFS.ReadFile("demo/" + ent.Name())
-		if err != nil {
-			return nil, err
-		}
-		if err := e.add("demo/"+ent.Name(), data); err != nil {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	e := &Estate{sections: map[string]Section{}}
+	for _, n := range names {
+		if err := e.add("demo/"+n, files[n]); err != nil {
 			return nil, err
 		}
 	}

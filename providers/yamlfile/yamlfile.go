@@ -92,17 +92,7 @@ func Decode(name string, data []byte, v any) error {
 	if err := yaml.UnmarshalWithOptions(data, v, yaml.Strict()); err != nil {
 		return locate(fromYAML(name, err), data, nil)
 	}
-	val, ok := v.(Validator)
-	if !ok {
-		return nil
-	}
-	var c Check
-	val.Validate(&c)
-	if len(c.problems) == 0 {
-		return nil
-	}
-	p := c.problems[0]
-	return &Error{File: name, Line: LineOf(data, p.path), Field: p.path, Msg: p.msg}
+	return validate(name, data, "", v)
 }
 
 // DecodeNode decodes one node of a parsed file strictly (for documents whose
@@ -112,6 +102,12 @@ func DecodeNode(name string, data []byte, node ast.Node, root string, v any) err
 	if err := yaml.NodeToValue(node, v, yaml.Strict()); err != nil {
 		return locate(fromYAML(name, err), data, node)
 	}
+	return validate(name, data, root, v)
+}
+
+// validate runs v's Validate, if it has one, and locates its first problem;
+// the problem's path is relative to root.
+func validate(name string, data []byte, root string, v any) error {
 	val, ok := v.(Validator)
 	if !ok {
 		return nil
@@ -122,12 +118,15 @@ func DecodeNode(name string, data []byte, node ast.Node, root string, v any) err
 		return nil
 	}
 	p := c.problems[0]
-	path := root
-	if p.path != "" {
+	path := p.path
+	switch {
+	case root == "":
+	case p.path == "":
+		path = root
+	case strings.HasPrefix(p.path, "["):
+		path = root + p.path
+	default:
 		path = root + "." + p.path
-		if strings.HasPrefix(p.path, "[") {
-			path = root + p.path
-		}
 	}
 	return &Error{File: name, Line: LineOf(data, path), Field: path, Msg: p.msg}
 }
