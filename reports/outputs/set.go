@@ -261,15 +261,15 @@ func (o *output) deliver(ctx context.Context, r *agent.Result) agent.Delivery {
 			}
 		}
 		if sent < len(batch) {
+			// Whatever the spool cannot keep is lost: count it and say so.
 			dropped, err := o.spool.Append(batch[sent:])
-			if err != nil {
+			d.Dropped += dropped
+			switch {
+			case err != nil:
 				lastErr = err
-				// Whatever could not be written is lost: say so.
-				o.log.Error("spool write failed", "err", err)
-			}
-			if dropped > 0 {
-				d.Dropped += dropped
-				o.log.Error("spool full; findings dropped", "dropped", dropped, "max_bytes", o.cfg.Spool.MaxBytes)
+				o.log.Error("spool write failed; findings lost", "dropped", dropped, "err", err)
+			case dropped > 0:
+				o.log.Error("spool full; findings dropped", "dropped", dropped, "max_bytes", o.spool.MaxBytes())
 			}
 		}
 		batch = batch[:0]

@@ -437,6 +437,9 @@ func (s *Spool) Len() int {
 	return s.count
 }
 
+// MaxBytes is the spool's bound on disk.
+func (s *Spool) MaxBytes() int64 { return s.maxBytes }
+
 // Bytes is the spool's size on disk.
 func (s *Spool) Bytes() int64 {
 	s.mu.Lock()
