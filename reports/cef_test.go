@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/reports/internal/cefparse"
 )
@@ -48,16 +49,29 @@ func comparableFinding(f risk.Finding) risk.Finding {
 	if len(f.LegalBasis) == 0 {
 		f.LegalBasis = nil
 	}
+	if len(f.Jurisdictions) == 0 {
+		f.Jurisdictions = nil
+	}
 	return f
 }
 
 func TestCEFParsesBackToTheFinding(t *testing.T) {
-	r := testResult()
+	demo, _ := loadDemo(t)
+	for _, tc := range []struct {
+		name string
+		r    *agent.Result
+	}{{"fixture", testResult()}, {"demo estate", demo}} {
+		t.Run(tc.name, func(t *testing.T) { checkCEFParsesBack(t, tc.r) })
+	}
+}
+
+func checkCEFParsesBack(t *testing.T, r *agent.Result) {
 	var buf bytes.Buffer
 	if err := Encode(&buf, "cef", r, fixtureOpts); err != nil {
 		t.Fatal(err)
 	}
 	sc := bufio.NewScanner(&buf)
+	sc.Buffer(nil, 1<<20)
 	i := 0
 	for ; sc.Scan(); i++ {
 		ev, err := cefparse.Parse(sc.Text())

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/reachaudit/reachaudit/agent"
 )
 
 // ocsfSchemaDir is where CI keeps the OCSF schema checkout: beside the
@@ -282,8 +284,20 @@ func TestOCSFConformsToSchema(t *testing.T) {
 	wantCategory := cats.Attributes[docs[1].Category].UID
 	wantClass := wantCategory*1000 + docs[2].UID
 
+	demo, _ := loadDemo(t)
+	for _, tc := range []struct {
+		name string
+		r    *agent.Result
+	}{{"fixture", testResult()}, {"demo estate", demo}} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkOCSFEvents(t, s, attrs, tc.r, version.Version, wantCategory, wantClass)
+		})
+	}
+}
+
+func checkOCSFEvents(t *testing.T, s *ocsfSchema, attrs map[string]schemaAttr, r *agent.Result, version string, wantCategory, wantClass int) {
 	var buf bytes.Buffer
-	if err := Encode(&buf, "ocsf", testResult(), fixtureOpts); err != nil {
+	if err := Encode(&buf, "ocsf", r, fixtureOpts); err != nil {
 		t.Fatal(err)
 	}
 	sc := bufio.NewScanner(&buf)
@@ -302,8 +316,8 @@ func TestOCSFConformsToSchema(t *testing.T) {
 			for _, p := range md["profiles"].([]any) {
 				profiles = append(profiles, p.(string))
 			}
-			if md["version"] != version.Version {
-				t.Errorf("event %d: metadata.version %v, schema is %s", n, md["version"], version.Version)
+			if md["version"] != version {
+				t.Errorf("event %d: metadata.version %v, schema is %s", n, md["version"], version)
 			}
 		}
 		if !slices.Contains(profiles, "cloud") {
@@ -326,8 +340,8 @@ func TestOCSFConformsToSchema(t *testing.T) {
 			}
 		}
 	}
-	if n != len(testResult().Findings) {
-		t.Errorf("%d events for %d findings", n, len(testResult().Findings))
+	if n != len(r.Findings) {
+		t.Errorf("%d events for %d findings", n, len(r.Findings))
 	}
 }
 
