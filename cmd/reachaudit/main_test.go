@@ -176,6 +176,10 @@ func TestExitCodes(t *testing.T) {
 	unknownKey := write("unknown-key.yaml", "sandbox: {estate: x.yaml}\nlisten: 127.0.0.1:0\nfrobnicate: true\n")
 	write("estate.yaml", "aws:\n  accounts:\n    - id: \"111122223333\"\n      buckets:\n        - {name: clean, region: us-east-1, encryption: {algorithm: AES256}, versioning: Enabled, public_access_block: true}\n")
 	sandboxCfg := write("scan.yaml", "sandbox: {estate: estate.yaml}\n")
+	badCron := write("bad-cron.yaml", "sandbox: {estate: estate.yaml}\nhistory: {path: h.db}\nschedules:\n  - {name: n, cron: \"61 * * * *\"}\n")
+	badOutput := write("bad-output.yaml", "sandbox: {estate: estate.yaml}\noutputs:\n  - {type: carrier-pigeon}\n")
+	badHistory := write("bad-history.yaml", "sandbox: {estate: estate.yaml}\nhistory: {path: /proc/no/such/dir/h.db}\nschedules: [{name: n, cron: \"@daily\"}]\n")
+	noSchedules := write("no-schedules.yaml", "sandbox: {estate: estate.yaml}\nhistory: {path: h.db}\n")
 	out := filepath.Join(dir, "out.json")
 	tests := []struct {
 		name    string
@@ -193,6 +197,10 @@ func TestExitCodes(t *testing.T) {
 		{"config with an unknown top-level key", []string{"scan", "--config", unknownKey}, exitUsage, "unknown-key.yaml:3: frobnicate"},
 		{"missing config file", []string{"scan", "--config", filepath.Join(dir, "nope.yaml")}, exitUsage, "nope.yaml"},
 		{"clean sandbox scan passes the gate", []string{"scan", "--config", sandboxCfg, "--format", "json", "--out", out, "--fail-on", "low"}, exitOK, ""},
+		{"agent with a bad cron spec", []string{"agent", "--config", badCron}, exitUsage, "bad-cron.yaml:4: schedules[0].cron"},
+		{"unknown output type", []string{"scan", "--config", badOutput}, exitUsage, "bad-output.yaml:3: outputs[0].type"},
+		{"agent with a history path it cannot open", []string{"agent", "--config", badHistory}, exitUsage, "bad-history.yaml: history.path"},
+		{"agent without schedules", []string{"agent", "--config", noSchedules}, exitUsage, "schedules"},
 		{"rules", []string{"rules", "--format", "json"}, exitOK, ""},
 		{"version", []string{"version"}, exitOK, "reachaudit"},
 	}
