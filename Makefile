@@ -4,9 +4,9 @@ BIN     := bin/reachaudit
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 # Packages whose tests exercise concurrency run under the race detector in CI.
-RACE_PKGS := ./agent/... ./reports/... ./providers/...
+RACE_PKGS := ./agent/... ./reports/... ./providers/... ./cmd/...
 
-.PHONY: all build demo test test-race bench lint fmt clean
+.PHONY: all build demo test bench lint fmt clean
 
 all: build
 
@@ -22,7 +22,7 @@ demo: build
 test: build
 ifeq ($(CI),true)
 	$(GO) test -count=1 -timeout 12m -race $(RACE_PKGS)
-	$(GO) test -count=1 -timeout 12m ./cmd/... ./deploy/...
+	$(GO) test -count=1 -timeout 12m ./deploy/...
 else
 	$(GO) test -count=1 -timeout 12m ./...
 endif
