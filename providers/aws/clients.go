@@ -1,6 +1,8 @@
 package aws
 
 import (
+	"sync"
+
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -213,54 +215,49 @@ func (p *Provider) stsOptions(o *sts.Options) {
 // s3Client returns the client for an account and region, built once.
 // SDK clients are safe for concurrent use.
 func (p *Provider) s3Client(account, region string) *s3.Client {
-	k := clientKey{account, region}
-	p.mu.Lock()
-	c, ok := p.s3c[k]
-	p.mu.Unlock()
-	if ok {
-		return c
-	}
-	creds := p.credentialsFor(account)
-	c = s3.NewFromConfig(p.base, func(o *s3.Options) {
-		o.Region = region
-		o.Credentials = creds
-		o.UsePathStyle = p.endpoint.pathStyle
-		if p.endpoint.s3 != "" {
-			o.BaseEndpoint = aws.String(p.endpoint.s3)
-		}
+	return cachedClient(&p.mu, p.s3c, clientKey{account, region}, func() *s3.Client {
+		creds := p.credentialsFor(account)
+		return s3.NewFromConfig(p.base, func(o *s3.Options) {
+			o.Region = region
+			o.Credentials = creds
+			o.UsePathStyle = p.endpoint.pathStyle
+			if p.endpoint.s3 != "" {
+				o.BaseEndpoint = aws.String(p.endpoint.s3)
+			}
+		})
 	})
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if prev, ok := p.s3c[k]; ok {
-		return prev
-	}
-	p.s3c[k] = c
-	return c
 }
 
 // kmsClient returns the KMS client for an account and region, built once.
 func (p *Provider) kmsClient(account, region string) *kms.Client {
-	k := clientKey{account, region}
-	p.mu.Lock()
-	c, ok := p.kmsc[k]
-	p.mu.Unlock()
+	return cachedClient(&p.mu, p.kmsc, clientKey{account, region}, func() *kms.Client {
+		creds := p.credentialsFor(account)
+		return kms.NewFromConfig(p.base, func(o *kms.Options) {
+			o.Region = region
+			o.Credentials = creds
+			if p.endpoint.kms != "" {
+				o.BaseEndpoint = aws.String(p.endpoint.kms)
+			}
+		})
+	})
+}
+
+// cachedClient returns m[k], building it with mk outside the lock the
+// first time; a client built twice by a race is dropped for the first one.
+func cachedClient[C any](mu *sync.Mutex, m map[clientKey]C, k clientKey, mk func() C) C {
+	mu.Lock()
+	c, ok := m[k]
+	mu.Unlock()
 	if ok {
 		return c
 	}
-	creds := p.credentialsFor(account)
-	c = kms.NewFromConfig(p.base, func(o *kms.Options) {
-		o.Region = region
-		o.Credentials = creds
-		if p.endpoint.kms != "" {
-			o.BaseEndpoint = aws.String(p.endpoint.kms)
-		}
-	})
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if prev, ok := p.kmsc[k]; ok {
+	c = mk()
+	mu.Lock()
+	defer mu.Unlock()
+	if prev, ok := m[k]; ok {
 		return prev
 	}
-	p.kmsc[k] = c
+	m[k] = c
 	return c
 }
 
