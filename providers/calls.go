@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"sync"
 	"time"
@@ -68,6 +69,9 @@ func (c *Calls) record(op string, d time.Duration, err error) {
 		c.counts[op] = oc
 	}
 	oc.Calls++
+	if IsAbsent(err) {
+		err = nil // an answer, not a failure
+	}
 	if err != nil {
 		oc.Errors++
 	}
@@ -75,6 +79,21 @@ func (c *Calls) record(op string, d time.Duration, err error) {
 	if c.observe != nil {
 		c.observe(c.provider, op, d, err)
 	}
+}
+
+// AbsentError wraps a provider's answer that a configuration does not
+// exist (no replication rules, no tags, no bucket policy). For the audit it
+// is a fact, so Call does not count it as a failed call; a plugin returns it
+// from the function it gives Call and unwraps it after.
+type AbsentError struct{ Err error }
+
+func (e *AbsentError) Error() string { return e.Err.Error() }
+func (e *AbsentError) Unwrap() error { return e.Err }
+
+// IsAbsent reports whether err says a configuration does not exist.
+func IsAbsent(err error) bool {
+	var a *AbsentError
+	return errors.As(err, &a)
 }
 
 // Snapshot returns the counts so far, sorted by operation.

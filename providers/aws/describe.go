@@ -51,7 +51,13 @@ const (
 // as absent; any other failure is recorded as an unknown on b, with the
 // IAM action to grant when the answer was a denial.
 func read[T any](ctx context.Context, p *Provider, b *providers.Bucket, op string, fn func(context.Context) (T, error)) (T, outcome) {
-	v, err := call(ctx, p, op, fn)
+	v, err := call(ctx, p, op, func(ctx context.Context) (T, error) {
+		v, err := fn(ctx)
+		if _, code := apiFacts(err); err != nil && slices.Contains(s3ops[op].absent, code) {
+			err = &providers.AbsentError{Err: err} // counted as an answer, not a failure
+		}
+		return v, err
+	})
 	if err == nil {
 		return v, got
 	}
@@ -61,11 +67,11 @@ func read[T any](ctx context.Context, p *Provider, b *providers.Bucket, op strin
 // recordFailure sorts a failed S3 call's error into absent or failed,
 // recording the latter on b.
 func recordFailure(b *providers.Bucket, op string, err error) outcome {
-	spec := s3ops[op]
-	status, code := apiFacts(err)
-	if slices.Contains(spec.absent, code) {
+	if providers.IsAbsent(err) {
 		return absent
 	}
+	spec := s3ops[op]
+	status, code := apiFacts(err)
 	perm := ""
 	if deniedCodes[code] || status == 403 {
 		perm = spec.permission
