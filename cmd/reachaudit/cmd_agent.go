@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -61,7 +62,11 @@ flushes the outputs and exits 0.`,
 			metrics := schedule.NewMetrics()
 			plans := &planner{log: log, metrics: metrics}
 			defer plans.close()
-			plan, err := plans.build(ctx, cfg)
+			// Sandboxes live until the process ends, not until the signal
+			// that starts the shutdown: a scan in its grace period still
+			// needs them.
+			sbCtx := context.WithoutCancel(ctx)
+			plan, err := plans.build(sbCtx, cfg)
 			if err != nil {
 				return err
 			}
@@ -79,10 +84,10 @@ flushes the outputs and exits 0.`,
 					if err := next.ForAgent(); err != nil {
 						return nil, err
 					}
-					if next.History.Path != cfg.History.Path || next.Listen != cfg.Listen {
-						log.Warn("history.path and listen change only on restart")
+					if next.History.Path != cfg.History.Path || next.Listen != cfg.Listen || !reflect.DeepEqual(next.Outputs, cfg.Outputs) {
+						log.Warn("history.path, listen and outputs change only on restart; the running ones stay")
 					}
-					return plans.build(ctx, next)
+					return plans.build(sbCtx, next)
 				},
 			}
 			if outs != nil {

@@ -250,3 +250,10 @@ func (p *provider) List(ctx context.Context, account string) ([]providers.Bucket
 	}
 	return refs, nil
 }
+
+// Close drops the provider's idle OSS connections: an agent opens the
+// providers afresh for every run.
+func (p *provider) Close() error {
+	p.http.CloseIdleConnections()
+	return nil
+}

@@ -1,6 +1,8 @@
 package aws
 
 import (
+	"time"
+
 	"sync"
 
 	"context"
@@ -155,6 +157,10 @@ func newHTTPClient(cfg *Config) (*awshttp.BuildableClient, error) {
 	return awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		// The agent runs many buckets at once against few hosts.
 		tr.MaxIdleConnsPerHost = 128
+		// An agent opens its providers afresh for every run, and the SDK
+		// offers no way to close a client's connections: let idle ones go
+		// soon, so that frequent runs do not pile them up.
+		tr.IdleConnTimeout = 20 * time.Second
 		if tr.TLSClientConfig == nil {
 			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 		}
