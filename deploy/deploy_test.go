@@ -404,6 +404,17 @@ func TestKubernetesCronJob(t *testing.T) {
 	}
 	checkHardened(t, pod, c)
 	configFile(t, pod, c, cm, flag(c.Args, "--config"))
+	// With a read-only root, the file outputs and the spool of the
+	// example config need a writable state directory.
+	writable := false
+	for _, m := range c.VolumeMounts {
+		if m.MountPath == "/var/lib/reachaudit" && !m.ReadOnly {
+			writable = true
+		}
+	}
+	if !writable {
+		t.Error("the scan has no writable /var/lib/reachaudit for its file outputs and spool")
+	}
 }
 
 // The image runs the same binary path as the unit, as the non-root user the
