@@ -270,7 +270,7 @@ func describeAll(ctx context.Context, jobs []job, lim Limits, progress func(done
 				j := jobs[i]
 				sem := perAcct[j.prov.name+"/"+j.ref.Account]
 				sem <- struct{}{}
-				out[i] = j.prov.p.Describe(ctx, j.ref)
+				out[i] = describe(ctx, j)
 				<-sem
 				if progress != nil {
 					mu.Lock()
@@ -287,6 +287,26 @@ func describeAll(ctx context.Context, jobs []job, lim Limits, progress func(done
 	close(next)
 	wg.Wait()
 	return out
+}
+
+// describe reads one bucket. A run cut short still yields a record for
+// every listed bucket, but what its end interrupted is not evidence: a
+// bucket not yet read is all unknown, and a probe the cancellation cut off
+// says nothing about reach (it would otherwise read as BLK-005).
+func describe(ctx context.Context, j job) providers.Bucket {
+	if err := ctx.Err(); err != nil {
+		pl, _ := providers.Lookup(j.prov.name)
+		b := providers.NewBucket(j.prov.name, j.ref.Account, j.ref.Name, pl.Scheme+"://"+j.ref.Name)
+		b.Region = j.ref.Region
+		b.SetUnknown("record", "scan", fmt.Errorf("the run was cut short before this bucket was read: %w", context.Cause(ctx)), "")
+		return b
+	}
+	b := j.prov.p.Describe(ctx, j.ref)
+	if err := ctx.Err(); err != nil && !b.Reachability.Reachable {
+		b.Reachability = providers.Reachability{}
+		b.SetUnknown("reachability", "probe", fmt.Errorf("the run was cut short while this bucket was read: %w", context.Cause(ctx)), "")
+	}
+	return b
 }
 
 func inScope(allowed []string, v string) bool {

@@ -1,0 +1,91 @@
+package agent_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/providers/sandbox"
+	_ "github.com/reachaudit/reachaudit/providers/sandbox/awsemu"
+)
+
+const estate = `aws:
+  accounts:
+    - id: "111122223333"
+      buckets:
+        - {name: alpha, region: us-east-1, versioning: Enabled}
+        - {name: beta, region: us-east-1, versioning: Enabled}
+        - {name: gamma, region: us-east-1, versioning: Enabled, reachable: false}
+    - id: "444455556666"
+      buckets:
+        - {name: delta, region: us-west-2, versioning: Enabled}
+`
+
+func startSandbox(t *testing.T, opts sandbox.Options) agent.ScanConfig {
+	t.Helper()
+	est, err := sandbox.ParseEstate("estate.yaml", []byte(estate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.Start(context.Background(), est, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	return agent.ScanConfig{Providers: sb.Configs(), Policy: risk.DefaultPolicy()}
+}
+
+// Every listed bucket is in the result, described, with the summary and
+// call counts that go with it; scope narrows by account and tags.
+func TestScanEveryBucketAndScope(t *testing.T) {
+	sc := startSandbox(t, sandbox.Options{})
+	var progress []int
+	sc.Progress = func(done, total int) { progress = append(progress, done) }
+	r, err := agent.Scan(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Schema != agent.Schema || r.RunID == "" || r.Summary.Buckets != 4 || len(r.Errors) != 0 || r.Partial {
+		t.Fatalf("result: schema %q run %q buckets %d errors %+v partial %v", r.Schema, r.RunID, r.Summary.Buckets, r.Errors, r.Partial)
+	}
+	if len(progress) != 4 || progress[3] != 4 {
+		t.Errorf("progress %v", progress)
+	}
+	if r.Summary.ByRule["BLK-005"] != 1 || len(r.Summary.APICalls["aws"]) == 0 {
+		t.Errorf("summary %+v", r.Summary)
+	}
+	sc.Scope = agent.Scope{Accounts: []string{"444455556666"}}
+	r, err = agent.Scan(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Buckets) != 1 || r.Buckets[0].Name != "delta" {
+		t.Errorf("scoped to one account: %d buckets", len(r.Buckets))
+	}
+}
+
+// A run cut short keeps every listed bucket, marks itself partial, and does
+// not take the cancellation for a bucket that cannot be read.
+func TestScanCutShort(t *testing.T) {
+	sc := startSandbox(t, sandbox.Options{Latency: 200 * time.Millisecond})
+	sc.Limits = agent.Limits{Concurrency: 1, PerAccount: 1}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	r, err := agent.Scan(ctx, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Partial {
+		t.Fatal("a cancelled run is not marked partial")
+	}
+	if len(r.Buckets) != 4 {
+		t.Fatalf("%d buckets in a cut-short run, want every listed one (4)", len(r.Buckets))
+	}
+	for _, f := range r.Findings {
+		if f.Rule == "BLK-005" && f.Bucket != "gamma" {
+			t.Errorf("BLK-005 on %s, which the cancellation interrupted, not the bucket", f.Bucket)
+		}
+	}
+}
