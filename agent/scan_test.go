@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -87,5 +88,46 @@ func TestScanCutShort(t *testing.T) {
 		if f.Rule == "BLK-005" && f.Bucket != "gamma" {
 			t.Errorf("BLK-005 on %s, which the cancellation interrupted, not the bucket", f.Bucket)
 		}
+	}
+}
+
+// Faults anywhere never cost a bucket: throttling is retried away, and a
+// call that keeps failing or answers garbage leaves its field unknown (and
+// UNK-001 says so) while the rest of the record is read.
+func TestScanUnderFaults(t *testing.T) {
+	faults := sandbox.NewFaults(
+		sandbox.Fault{Op: "GetBucketEncryption", Kind: sandbox.FaultThrottle, Times: 3},
+		sandbox.Fault{Op: "GetBucketTagging", Kind: sandbox.FaultServer},
+		sandbox.Fault{Op: "GetBucketVersioning", Bucket: "beta", Kind: sandbox.FaultMalformed},
+		sandbox.Fault{Op: "ListObjectsV2", Bucket: "delta", Kind: sandbox.FaultServer},
+	)
+	sc := startSandbox(t, sandbox.Options{Faults: faults})
+	r, err := agent.Scan(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Buckets) != 4 || len(r.Errors) != 0 {
+		t.Fatalf("%d buckets, errors %+v; want all 4 and no run errors", len(r.Buckets), r.Errors)
+	}
+	unknown := map[string][]string{}
+	for _, b := range r.Buckets {
+		if b.Custody == "unknown" {
+			t.Errorf("%s: throttling was not retried away (custody unknown)", b.Name)
+		}
+		for _, u := range b.Unknowns {
+			unknown[b.Name] = append(unknown[b.Name], u.Field)
+		}
+	}
+	if !slices.Contains(unknown["alpha"], "tags") || !slices.Contains(unknown["beta"], "versioning") {
+		t.Errorf("unknowns %v; want tags everywhere and versioning on beta", unknown)
+	}
+	unk := 0
+	for _, f := range r.Findings {
+		if f.Rule == "UNK-001" {
+			unk++
+		}
+	}
+	if unk == 0 {
+		t.Error("no UNK-001 for the fields the faults left unknown")
 	}
 }
