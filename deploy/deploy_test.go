@@ -24,24 +24,11 @@ import (
 	"github.com/reachaudit/reachaudit/agent/history"
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/agent/schedule"
+	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
 
 const binary = "/usr/local/bin/reachaudit"
-
-// requireTool skips a test when an external tool is missing, unless
-// REACHAUDIT_REQUIRE_EXTERNAL=1 says it must be there.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("REACHAUDIT_REQUIRE_EXTERNAL") == "1" {
-			t.Fatalf("%s is required (REACHAUDIT_REQUIRE_EXTERNAL=1) but missing: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
 
 // unitForVerify copies the unit with ExecStart pointing at a binary that
 // exists here (verify refuses a missing one), the arguments unchanged.
@@ -67,7 +54,7 @@ func unitForVerify(t *testing.T) string {
 }
 
 func TestSystemdUnitVerifies(t *testing.T) {
-	tool := requireTool(t, "systemd-analyze")
+	tool := sandboxtest.RequireTool(t, "systemd-analyze")
 	unit := unitForVerify(t)
 	out, err := exec.Command(tool, "verify", unit).CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {

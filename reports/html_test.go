@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 )
 
 func TestHTMLIsSelfContained(t *testing.T) {
@@ -41,7 +43,7 @@ func TestHTMLIsSelfContained(t *testing.T) {
 // the network and out of the user's profile.
 func chromium(t *testing.T, args ...string) (stdout, stderr string) {
 	t.Helper()
-	bin := requireTool(t, "chromium", "chromium-browser")
+	bin := sandboxtest.RequireTool(t, "chromium", "chromium-browser")
 	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=" + t.TempDir(),
 		"--enable-logging=stderr", "--v=0"}
@@ -74,7 +76,7 @@ var (
 )
 
 func TestHTMLInHeadlessChromium(t *testing.T) {
-	requireTool(t, "chromium", "chromium-browser")
+	sandboxtest.RequireTool(t, "chromium", "chromium-browser")
 	dir := t.TempDir()
 	report := filepath.Join(dir, "report.html")
 	var buf bytes.Buffer

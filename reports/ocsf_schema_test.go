@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 )
 
 // ocsfSchemaDir is where CI keeps the OCSF schema checkout: beside the
@@ -25,7 +26,7 @@ func ocsfSchemaDir(t *testing.T) string {
 		dir = filepath.Join("..", "..", "shared", "ocsf-schema-"+OCSFVersion)
 	}
 	_, err := os.Stat(filepath.Join(dir, "events", "findings", "compliance_finding.json"))
-	requireExternal(t, "OCSF schema "+OCSFVersion+" at "+dir, err == nil)
+	sandboxtest.Require(t, "OCSF schema "+OCSFVersion+" at "+dir, err == nil)
 	return dir
 }
 

@@ -17,28 +17,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 )
-
-// requireTool finds an external tool; without it the test skips, unless
-// REACHAUDIT_REQUIRE_EXTERNAL=1 (CI), where it fails.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("REACHAUDIT_REQUIRE_EXTERNAL") == "1" {
-			t.Fatalf("%s is required (REACHAUDIT_REQUIRE_EXTERNAL=1) but not found: %v", name, err)
-		}
-		t.Skipf("%s not found", name)
-	}
-	return p
-}
 
 // The whole product against an AWS emulator no one here wrote: moto, with
 // its estate built by the aws CLI, scanned by `reachaudit scan --config`.
 // The verdicts must be what the rule catalogue implies for what moto says.
 func TestScanMotoWithAWSCLI(t *testing.T) {
-	moto := requireTool(t, "moto_server")
-	awsCLI := requireTool(t, "aws")
+	moto := sandboxtest.RequireTool(t, "moto_server")
+	awsCLI := sandboxtest.RequireTool(t, "aws")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

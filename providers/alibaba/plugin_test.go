@@ -14,6 +14,7 @@ import (
 	"github.com/reachaudit/reachaudit/providers/alibaba"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/alibabaemu"
+	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 )
 
 const estateYAML = `
@@ -115,27 +116,6 @@ func open(t *testing.T, cfg *alibaba.Config) (providers.Provider, *providers.Cal
 	return p, calls
 }
 
-// scan lists and describes every bucket of every account.
-func scan(t *testing.T, p providers.Provider) map[string]providers.Bucket {
-	t.Helper()
-	ctx := context.Background()
-	accounts, err := p.Accounts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]providers.Bucket{}
-	for _, a := range accounts {
-		refs, err := p.List(ctx, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, ref := range refs {
-			out[ref.Name] = p.Describe(ctx, ref)
-		}
-	}
-	return out
-}
-
 func unknownFields(b providers.Bucket) []string {
 	var out []string
 	for _, u := range b.Unknowns {
@@ -147,7 +127,7 @@ func unknownFields(b providers.Bucket) []string {
 func TestDescribeEveryRecordField(t *testing.T) {
 	cfg, _ := start(t, estateYAML, sandbox.Options{})
 	p, _ := open(t, cfg)
-	got := scan(t, p)
+	got := sandboxtest.ScanAll(t, p)
 	if len(got) != 14 {
 		t.Fatalf("got %d buckets, want 14", len(got))
 	}

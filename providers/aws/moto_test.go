@@ -7,6 +7,7 @@ package aws
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -20,12 +21,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reachaudit/reachaudit/providers"
+	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 )
 
 // startMoto runs moto_server on a free loopback port until the test ends.
 func startMoto(t *testing.T) string {
-	bin := requireTool(t, "moto_server")
-	requireTool(t, "python3")
+	bin := sandboxtest.RequireTool(t, "moto_server")
+	sandboxtest.RequireTool(t, "python3")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -270,4 +272,11 @@ func opSummary(c *providers.Calls) string {
 		parts = append(parts, fmt.Sprintf("%s=%d", oc.Op, oc.Calls))
 	}
 	return strings.Join(parts, " ")
+}
+
+// jsonUnmarshal reads the seed's output: one JSON line last, anything
+// before it is noise.
+func jsonUnmarshal(out []byte, v any) error {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return json.Unmarshal([]byte(lines[len(lines)-1]), v)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/reachaudit/reachaudit/providers/aws"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/awsemu"
+	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 )
 
 const estate = `
@@ -101,30 +102,9 @@ func startSandbox(t *testing.T, opts sandbox.Options) (providers.Provider, *prov
 	return p, calls, opts.Now
 }
 
-// scan lists and describes every bucket of every account.
-func scan(t *testing.T, p providers.Provider) map[string]providers.Bucket {
-	t.Helper()
-	ctx := context.Background()
-	accounts, err := p.Accounts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]providers.Bucket{}
-	for _, a := range accounts {
-		refs, err := p.List(ctx, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, ref := range refs {
-			out[ref.Name] = p.Describe(ctx, ref)
-		}
-	}
-	return out
-}
-
 func TestSandboxEstateRecords(t *testing.T) {
 	p, calls, now := startSandbox(t, sandbox.Options{})
-	got := scan(t, p)
+	got := sandboxtest.ScanAll(t, p)
 
 	awsInc := func(b providers.Bucket) providers.Bucket {
 		b.Provider, b.Controller, b.ControllerEntity = "aws", "US", "Amazon.com, Inc."
@@ -309,7 +289,7 @@ func TestSandboxFaultsBecomeUnknownsOrAreRetried(t *testing.T) {
 	)
 	p, calls, _ := startSandbox(t, sandbox.Options{Faults: faults})
 	p.(interface{ SetCallTimeout(time.Duration) }).SetCallTimeout(500 * time.Millisecond)
-	got := scan(t, p)
+	got := sandboxtest.ScanAll(t, p)
 	if len(got) != 16 {
 		t.Errorf("%d buckets, want all 16 despite the faults", len(got))
 	}
@@ -356,7 +336,7 @@ func TestSandboxFaultsBecomeUnknownsOrAreRetried(t *testing.T) {
 
 func TestSandboxConcurrentScanMatchesSequential(t *testing.T) {
 	p, _, _ := startSandbox(t, sandbox.Options{Latency: 2 * time.Millisecond})
-	want := scan(t, p)
+	want := sandboxtest.ScanAll(t, p)
 	ctx := context.Background()
 	accounts, err := p.Accounts(ctx)
 	if err != nil {
@@ -408,7 +388,7 @@ func TestSandboxRefusesAWrongSecret(t *testing.T) {
 
 func TestSandboxCallsPerBucket(t *testing.T) {
 	p, calls, _ := startSandbox(t, sandbox.Options{})
-	got := scan(t, p)
+	got := sandboxtest.ScanAll(t, p)
 	perOp := map[string]int{}
 	for _, oc := range calls.Snapshot() {
 		perOp[oc.Op] = oc.Calls

@@ -13,6 +13,7 @@ import (
 	"github.com/reachaudit/reachaudit/providers/gcp"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/gcpemu"
+	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 )
 
 // scanEnv is one sandbox and one opened plugin over it.
@@ -55,22 +56,7 @@ func startSandbox(t *testing.T, estate []byte, opts sandbox.Options, tweak func(
 // scan lists and describes every bucket of every project.
 func (s *scanEnv) scan(t *testing.T) map[string]providers.Bucket {
 	t.Helper()
-	ctx := context.Background()
-	accounts, err := s.prov.Accounts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]providers.Bucket{}
-	for _, a := range accounts {
-		refs, err := s.prov.List(ctx, a)
-		if err != nil {
-			t.Fatalf("List(%s): %v", a, err)
-		}
-		for _, r := range refs {
-			out[r.Name] = s.prov.Describe(ctx, r)
-		}
-	}
-	return out
+	return sandboxtest.ScanAll(t, s.prov)
 }
 
 func readEstate(t *testing.T) []byte {

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"os"
-	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
@@ -20,34 +18,6 @@ import (
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/providers"
 )
-
-// requireExternal skips a test whose outside tool is missing, unless
-// REACHAUDIT_REQUIRE_EXTERNAL=1, when it fails instead.
-func requireExternal(t testing.TB, what string, present bool) {
-	t.Helper()
-	if present {
-		return
-	}
-	if os.Getenv("REACHAUDIT_REQUIRE_EXTERNAL") == "1" {
-		t.Fatalf("%s is required (REACHAUDIT_REQUIRE_EXTERNAL=1) but missing", what)
-	}
-	t.Skipf("%s missing; skipping", what)
-}
-
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		// Debian installs daemons in sbin, which a user's PATH may lack.
-		for _, dir := range []string{"/usr/sbin", "/sbin"} {
-			if _, err := os.Stat(dir + "/" + name); err == nil {
-				return dir + "/" + name
-			}
-		}
-	}
-	requireExternal(t, name, err == nil)
-	return p
-}
 
 var rules = []struct {
 	rule, risk string

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 	"github.com/reachaudit/reachaudit/reports/internal/cefparse"
 )
 
@@ -73,7 +74,7 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 // client certificate from the CA), writing each raw message to a file.
 func startRsyslog(t *testing.T, port int, pki *testPKI) (outFile string) {
 	t.Helper()
-	bin := requireTool(t, "rsyslogd")
+	bin := sandboxtest.RequireTool(t, "rsyslogd")
 	dir := t.TempDir()
 	outFile = filepath.Join(dir, "received.log")
 	work := filepath.Join(dir, "work")

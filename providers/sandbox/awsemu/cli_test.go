@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/reachaudit/reachaudit/providers/sandbox"
+	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 )
 
 // TestAWSCLIAgrees runs the aws command-line tool, an S3 and KMS client no
 // one here wrote, against the emulator and checks that what it reads is
 // what the estate says.
 func TestAWSCLIAgrees(t *testing.T) {
-	bin := requireTool(t, "aws")
+	bin := sandboxtest.RequireTool(t, "aws")
 	srv := startTestEstate(t, sandbox.Options{})
 	c, _ := srv.AccountCredentials(acctProd)
 	home := t.TempDir()

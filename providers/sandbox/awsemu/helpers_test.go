@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -19,21 +18,6 @@ import (
 
 // testNow is the reference time of the test estates.
 var testNow = time.Now().UTC().Truncate(time.Second)
-
-// requireTool skips a test when an external tool is missing, unless
-// REACHAUDIT_REQUIRE_EXTERNAL=1 makes its absence a failure.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("REACHAUDIT_REQUIRE_EXTERNAL") == "1" {
-		t.Fatalf("%s is required (REACHAUDIT_REQUIRE_EXTERNAL=1) but not found: %v", name, err)
-	}
-	t.Skipf("%s not installed", name)
-	return ""
-}
 
 func loadEstate(t *testing.T, file string) *Estate {
 	t.Helper()
