@@ -66,9 +66,6 @@ const (
 	KeyStateUnknown    KeyState = "unknown"
 )
 
-// Usable reports whether data under a key in this state can be decrypted now.
-func (s KeyState) Usable() bool { return s == KeyEnabled }
-
 // Location types.
 const (
 	LocationRegion      = "region"

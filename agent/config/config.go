@@ -88,10 +88,9 @@ func init() {
 }
 
 type loader struct {
-	name     string
-	data     []byte
-	cfg      *Config
-	policyAt *yamlfile.Section
+	name string
+	data []byte
+	cfg  *Config
 }
 
 func decodeInto(field func(*Config) any) sectionFunc {

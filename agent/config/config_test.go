@@ -118,3 +118,17 @@ func TestPolicyFileAndEstateRelativeToConfig(t *testing.T) {
 		t.Errorf("got policy %q estate %q", c.Policy.Profile, c.Sandbox.Estate)
 	}
 }
+
+// The README's config reference lists every environment override the
+// loader honours, so the two cannot drift apart.
+func TestReadmeListsEveryEnvOverride(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range config.EnvKeys() {
+		if !strings.Contains(string(readme), "`"+k+"`") {
+			t.Errorf("README.md does not list %s", k)
+		}
+	}
+}

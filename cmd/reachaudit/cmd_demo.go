@@ -50,8 +50,12 @@ residency limited to the US, sensitive tags and exceptions).`,
 				return err
 			}
 			defer sb.Close()
-			_, err = scanAndRender(cmd.Context(), sc, &o)
-			return err
+			sc.Progress = progress()
+			r, err := agent.Scan(cmd.Context(), sc)
+			if err != nil {
+				return err
+			}
+			return o.render(r)
 		},
 	}
 	cmd.Flags().StringVar(&estate, "estate", "", "estate file to serve instead of the built-in demo estate")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -137,14 +136,4 @@ func newLogger(level, format string) (*slog.Logger, error) {
 func logLevelFlag(cmd *cobra.Command) string {
 	v, _ := cmd.Flags().GetString("log-level")
 	return v
-}
-
-// scanAndRender runs one scan and renders it.
-func scanAndRender(ctx context.Context, sc agent.ScanConfig, o *outputFlags) (*agent.Result, error) {
-	sc.Progress = progress()
-	r, err := agent.Scan(ctx, sc)
-	if err != nil {
-		return nil, err
-	}
-	return r, o.render(r)
 }

@@ -68,8 +68,6 @@ func readEstate(t *testing.T) []byte {
 	return data
 }
 
-const keyBase = "projects/acme-prod/locations/us/keyRings/ring/cryptoKeys/"
-
 // view is the part of a record a case checks.
 type view struct {
 	Region, LocationType string
