@@ -24,8 +24,8 @@ import (
 	"github.com/reachaudit/reachaudit/agent/history"
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/agent/schedule"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
 
 const binary = "/usr/local/bin/reachaudit"

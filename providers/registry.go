@@ -7,7 +7,7 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 )
 
 // Provider is one opened plugin: it lists the buckets of the accounts it was

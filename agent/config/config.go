@@ -12,8 +12,8 @@ import (
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/agent/schedule"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers"
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
 	"github.com/reachaudit/reachaudit/reports/outputs"
 )
 

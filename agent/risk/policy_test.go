@@ -13,7 +13,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 )
 
 func TestBuiltInProfiles(t *testing.T) {

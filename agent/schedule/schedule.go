@@ -9,8 +9,8 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers"
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
 
 // Schedule is one entry of the config's `schedules:` list.

@@ -12,7 +12,7 @@ import (
 	"github.com/reachaudit/reachaudit/agent/config"
 	"github.com/reachaudit/reachaudit/agent/history"
 	"github.com/reachaudit/reachaudit/agent/schedule"
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 )
 
 func newAgentCmd() *cobra.Command {

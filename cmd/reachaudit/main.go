@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 
 	// The provider plugins and their sandbox emulators join by init.
 	_ "github.com/reachaudit/reachaudit/providers/alibaba"

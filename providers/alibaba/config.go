@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 )
 
 // Config is the `providers.alibaba` section of the config file.

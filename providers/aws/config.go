@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"strconv"
 
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 )
 
 // Config is the `providers.aws` section of the config file.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 )
 
 func TestConfigRefusedWithFileLineAndField(t *testing.T) {

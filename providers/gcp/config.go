@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 )
 
 // Config is the `providers.gcp` section of the config file.

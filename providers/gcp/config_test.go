@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers"
 	"github.com/reachaudit/reachaudit/providers/gcp"
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
 
 func TestConfigDecodeAndValidate(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 )
 
 // Estate is a parsed estate file: one section per emulator, plus the

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers"
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
 
 // Section is one emulator's part of an estate file (the `aws:` key, …).

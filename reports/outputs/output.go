@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/reports"
 )
 

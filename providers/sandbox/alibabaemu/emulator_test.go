@@ -18,9 +18,9 @@ import (
 	"github.com/alibabacloud-go/tea/tea"
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers/alibaba"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
 
 const estate = `

@@ -6,9 +6,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers/alibaba"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
 
 // Estate is the `alibaba:` section of an estate file.

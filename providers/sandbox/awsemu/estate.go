@@ -5,8 +5,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
 
 // Estate is the `aws:` section of an estate file.

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
 
 func TestEstateRefusesBadValues(t *testing.T) {

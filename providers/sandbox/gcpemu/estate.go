@@ -5,10 +5,10 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers"
 	"github.com/reachaudit/reachaudit/providers/gcp"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
-	"github.com/reachaudit/reachaudit/providers/yamlfile"
 )
 
 // Section is the estate file's `gcp:` section.
