@@ -61,6 +61,19 @@ func Call[T any](ctx context.Context, calls *Calls, op string, fn func(context.C
 	return v, err
 }
 
+// CallTimeout is Call with the call bounded by timeout (none when timeout
+// <= 0): the wait for the rate limit is not part of the call's time.
+func CallTimeout[T any](ctx context.Context, calls *Calls, op string, timeout time.Duration, fn func(context.Context) (T, error)) (T, error) {
+	return Call(ctx, calls, op, func(ctx context.Context) (T, error) {
+		if timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		return fn(ctx)
+	})
+}
+
 func (c *Calls) record(op string, d time.Duration, err error) {
 	c.mu.Lock()
 	oc := c.counts[op]

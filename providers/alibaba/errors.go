@@ -92,11 +92,7 @@ func call[T any](ctx context.Context, p *provider, op string, fn func(context.Co
 			case <-time.After(d):
 			}
 		}
-		v, err = providers.Call(ctx, p.env.Calls, op, func(ctx context.Context) (T, error) {
-			cctx, cancel := context.WithTimeout(ctx, p.timeout)
-			defer cancel()
-			return fn(cctx)
-		})
+		v, err = providers.CallTimeout(ctx, p.env.Calls, op, p.timeout, fn)
 		if err == nil || !retryable(err) {
 			return v, err
 		}

@@ -9,35 +9,13 @@ import (
 	"github.com/alibabacloud-go/tea/tea"
 )
 
-// keyResult is a described key, or why it could not be described; both are
-// cached, so a key shared by many buckets is asked about once per scan.
-type keyResult struct {
-	meta keyMeta
-	err  error
-}
-
-// describeKey asks KMS about a key of account in region, once per key.
+// describeKey asks KMS about a key of account in region, once per key: the
+// answer, an error included, is cached, so a key shared by many buckets is
+// asked about once per scan.
 func (p *provider) describeKey(ctx context.Context, account, region, keyID string) (keyMeta, error) {
-	k := account + "/" + region + "/" + keyID
-	p.mu.Lock()
-	r, ok := p.keys[k]
-	p.mu.Unlock()
-	if ok {
-		return r.meta, r.err
-	}
-	v, _, _ := p.flight.Do(k, func() (any, error) {
-		meta, err := p.describeKeyOnce(ctx, account, region, keyID)
-		r := keyResult{meta: meta, err: err}
-		// A context that ended says nothing about the key: not cached.
-		if ctx.Err() == nil {
-			p.mu.Lock()
-			p.keys[k] = r
-			p.mu.Unlock()
-		}
-		return r, nil
+	return p.keys.Get(ctx, account+"/"+region+"/"+keyID, func(ctx context.Context) (keyMeta, error) {
+		return p.describeKeyOnce(ctx, account, region, keyID)
 	})
-	r = v.(keyResult)
-	return r.meta, r.err
 }
 
 func (p *provider) describeKeyOnce(ctx context.Context, account, region, keyID string) (keyMeta, error) {

@@ -17,7 +17,6 @@ import (
 	"github.com/alibabacloud-go/tea/tea"
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	credproviders "github.com/aliyun/credentials-go/credentials/providers"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/reachaudit/reachaudit/providers"
 )
@@ -54,9 +53,8 @@ type provider struct {
 	mu   sync.Mutex
 	oss  map[string]*oss.Client
 	kms  map[string]*kms.Client
-	keys map[string]keyResult
+	keys providers.KeyCache[keyMeta]
 
-	flight singleflight.Group
 	// kmsLanes bounds concurrent DescribeKey requests; see describeKeyOnce.
 	kmsLanes chan int
 }
@@ -76,7 +74,6 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (providers.Provid
 		creds:   map[string]credproviders.CredentialsProvider{},
 		oss:     map[string]*oss.Client{},
 		kms:     map[string]*kms.Client{},
-		keys:    map[string]keyResult{},
 
 		kmsLanes: make(chan int, kmsConcurrency),
 	}

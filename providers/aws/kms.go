@@ -93,31 +93,10 @@ func (p *Provider) applyKey(ctx context.Context, b *providers.Bucket, keyID, buc
 // buckets sharing a key wait for the one call in flight instead of making
 // their own.
 func (p *Provider) describeKey(ctx context.Context, account, keyID, region string) keyResult {
-	ck := account + "|" + region + "|" + keyID
-	p.keyMu.Lock()
-	r, ok := p.keyCache[ck]
-	p.keyMu.Unlock()
-	if ok {
-		return r
-	}
-	v, _, _ := p.keys.Do(ck, func() (any, error) {
-		p.keyMu.Lock()
-		r, ok := p.keyCache[ck]
-		p.keyMu.Unlock()
-		if ok {
-			return r, nil
-		}
-		r = p.fetchKey(ctx, account, keyID, region)
-		// A result cut short by the caller's own cancellation says
-		// nothing about the key; the next bucket asks again.
-		if ctx.Err() == nil {
-			p.keyMu.Lock()
-			p.keyCache[ck] = r
-			p.keyMu.Unlock()
-		}
-		return r, nil
+	r, _ := p.keys.Get(ctx, account+"|"+region+"|"+keyID, func(ctx context.Context) (keyResult, error) {
+		return p.fetchKey(ctx, account, keyID, region), nil
 	})
-	return v.(keyResult)
+	return r
 }
 
 func (p *Provider) fetchKey(ctx context.Context, account, keyID, region string) keyResult {

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/reachaudit/reachaudit/providers"
 )
@@ -69,9 +68,7 @@ type Provider struct {
 	// destinations without a call; bucket names are unique per partition.
 	bucketRegions sync.Map
 
-	keys     singleflight.Group
-	keyMu    sync.Mutex
-	keyCache map[string]keyResult
+	keys providers.KeyCache[keyResult]
 }
 
 type clientKey struct{ account, region string }
@@ -103,7 +100,6 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (*Provider, error
 		creds:    map[string]aws.CredentialsProvider{},
 		s3c:      map[clientKey]*s3.Client{},
 		kmsc:     map[clientKey]*kms.Client{},
-		keyCache: map[string]keyResult{},
 	}, nil
 }
 
@@ -111,9 +107,7 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (*Provider, error
 // credentials. It marks the start of a scan: the key cache is emptied so
 // that a provider kept across scans never reports a stale key state.
 func (p *Provider) Accounts(ctx context.Context) ([]string, error) {
-	p.keyMu.Lock()
-	p.keyCache = map[string]keyResult{}
-	p.keyMu.Unlock()
+	p.keys.Reset()
 	if len(p.cfg.Accounts) > 0 {
 		return slices.Clone(p.cfg.Accounts), nil
 	}
@@ -173,9 +167,5 @@ func (p *Provider) List(ctx context.Context, account string) ([]providers.Bucket
 // call runs one SDK call through the shared counter and rate limit, under
 // the per-call timeout.
 func call[T any](ctx context.Context, p *Provider, op string, fn func(context.Context) (T, error)) (T, error) {
-	return providers.Call(ctx, p.calls, op, func(ctx context.Context) (T, error) {
-		ctx, cancel := context.WithTimeout(ctx, p.timeout)
-		defer cancel()
-		return fn(ctx)
-	})
+	return providers.CallTimeout(ctx, p.calls, op, p.timeout, fn)
 }

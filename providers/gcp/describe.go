@@ -28,9 +28,7 @@ func (p *provider) Describe(ctx context.Context, ref providers.BucketRef) provid
 	attrs := p.takeListed(ref)
 	if attrs == nil {
 		source = "storage.buckets.get"
-		a, err := providers.Call(ctx, p.env.Calls, source, func(ctx context.Context) (*storage.BucketAttrs, error) {
-			ctx, cancel := context.WithTimeout(ctx, p.cfg.timeout())
-			defer cancel()
+		a, err := providers.CallTimeout(ctx, p.env.Calls, source, p.cfg.timeout(), func(ctx context.Context) (*storage.BucketAttrs, error) {
 			return bkt.Attrs(ctx)
 		})
 		if err != nil {
@@ -142,9 +140,7 @@ func (p *provider) recordExposure(ctx context.Context, b *providers.Bucket, bkt 
 	}
 	var failed []failure
 
-	pol, err := providers.Call(ctx, p.env.Calls, "storage.buckets.getIamPolicy", func(ctx context.Context) ([]string, error) {
-		ctx, cancel := context.WithTimeout(ctx, p.cfg.timeout())
-		defer cancel()
+	pol, err := providers.CallTimeout(ctx, p.env.Calls, "storage.buckets.getIamPolicy", p.cfg.timeout(), func(ctx context.Context) ([]string, error) {
 		pol, err := bkt.IAM().V3().Policy(ctx)
 		if err != nil {
 			return nil, err
@@ -172,9 +168,7 @@ func (p *provider) recordExposure(ctx context.Context, b *providers.Bucket, bkt 
 		// The list gives the ACL only to callers allowed to read it; an
 		// empty one (every bucket has owners) means it was withheld.
 		if len(acl) == 0 {
-			rules, err := providers.Call(ctx, p.env.Calls, "storage.bucketAccessControls.list", func(ctx context.Context) ([]storage.ACLRule, error) {
-				ctx, cancel := context.WithTimeout(ctx, p.cfg.timeout())
-				defer cancel()
+			rules, err := providers.CallTimeout(ctx, p.env.Calls, "storage.bucketAccessControls.list", p.cfg.timeout(), func(ctx context.Context) ([]storage.ACLRule, error) {
 				return bkt.ACL().List(ctx)
 			})
 			switch {
@@ -225,9 +219,7 @@ func (p *provider) probe(ctx context.Context, b *providers.Bucket, bkt *storage.
 	}
 	b.Reachability.Probe = source + "+" + op
 	start := time.Now()
-	_, err := providers.Call(ctx, p.env.Calls, op, func(ctx context.Context) (struct{}, error) {
-		ctx, cancel := context.WithTimeout(ctx, p.cfg.timeout())
-		defer cancel()
+	_, err := providers.CallTimeout(ctx, p.env.Calls, op, p.cfg.timeout(), func(ctx context.Context) (struct{}, error) {
 		if p.cfg.Canary != "" {
 			_, err := bkt.Object(p.cfg.Canary).Attrs(ctx)
 			return struct{}{}, err

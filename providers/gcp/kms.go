@@ -13,39 +13,16 @@ import (
 	"github.com/reachaudit/reachaudit/providers"
 )
 
-type keyResult struct {
-	key *kmspb.CryptoKey
-	err error
-}
-
 // cryptoKey reads a key once per scan, however many buckets use it; the
 // answer (an error included) is cached, and concurrent lookups of one key
 // share a single call.
 func (p *provider) cryptoKey(ctx context.Context, name string) (*kmspb.CryptoKey, error) {
-	if v, ok := p.keys.Load(name); ok {
-		r := v.(keyResult)
-		return r.key, r.err
-	}
-	v, _, _ := p.keyOnce.Do(name, func() (any, error) {
-		if v, ok := p.keys.Load(name); ok {
-			return v, nil
-		}
-		ck, err := providers.Call(ctx, p.env.Calls, "cloudkms.cryptoKeys.get",
+	return p.keys.Get(ctx, name, func(ctx context.Context) (*kmspb.CryptoKey, error) {
+		return providers.CallTimeout(ctx, p.env.Calls, "cloudkms.cryptoKeys.get", p.cfg.timeout(),
 			func(ctx context.Context) (*kmspb.CryptoKey, error) {
-				ctx, cancel := context.WithTimeout(ctx, p.cfg.timeout())
-				defer cancel()
 				return p.kms.GetCryptoKey(ctx, &kmspb.GetCryptoKeyRequest{Name: name}, kmsRetry)
 			})
-		r := keyResult{ck, err}
-		// A lookup cut short by this caller's own cancellation says
-		// nothing about the key; let the next caller try.
-		if ctx.Err() == nil {
-			p.keys.Store(name, r)
-		}
-		return r, nil
 	})
-	r := v.(keyResult)
-	return r.key, r.err
 }
 
 // kmsRetry retries throttling and unavailability a few times with backoff;

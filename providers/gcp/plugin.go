@@ -10,9 +10,9 @@ import (
 	"time"
 
 	kms "cloud.google.com/go/kms/apiv1"
+	"cloud.google.com/go/kms/apiv1/kmspb"
 	"cloud.google.com/go/storage"
 	"github.com/googleapis/gax-go/v2"
-	"golang.org/x/sync/singleflight"
 	"google.golang.org/api/impersonate"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
@@ -56,8 +56,7 @@ type provider struct {
 	mu     sync.Mutex
 	listed map[string]*storage.BucketAttrs
 
-	keys    sync.Map // key name → keyResult
-	keyOnce singleflight.Group
+	keys providers.KeyCache[*kmspb.CryptoKey]
 }
 
 func open(ctx context.Context, c providers.Config, env providers.Env) (providers.Provider, error) {
@@ -145,10 +144,8 @@ func (p *provider) List(ctx context.Context, project string) ([]providers.Bucket
 	token := ""
 	for {
 		var next string
-		page, err := providers.Call(ctx, p.env.Calls, "storage.buckets.list",
+		page, err := providers.CallTimeout(ctx, p.env.Calls, "storage.buckets.list", p.cfg.timeout(),
 			func(ctx context.Context) ([]*storage.BucketAttrs, error) {
-				ctx, cancel := context.WithTimeout(ctx, p.cfg.timeout())
-				defer cancel()
 				var page []*storage.BucketAttrs
 				n, err := iterator.NewPager(p.storage.Buckets(ctx, project), pageSize, token).NextPage(&page)
 				next = n
