@@ -114,7 +114,7 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 	jobs, errs := listAll(ctx, opened, cfg.Scope, lim.Concurrency)
 	res.Errors = append(res.Errors, errs...)
 
-	res.Buckets = describeAll(ctx, jobs, lim, cfg.Progress)
+	res.Buckets = describeAll(ctx, jobs, lim, cfg.Progress, log)
 	for _, o := range opened {
 		if c, ok := o.p.(io.Closer); ok {
 			if err := c.Close(); err != nil {
@@ -221,6 +221,13 @@ func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrenc
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			defer func() {
+				// A plugin bug while listing one account is that
+				// account's error, not the end of the scan.
+				if r := recover(); r != nil {
+					a.refs, a.err = nil, fmt.Errorf("internal error: %v", r)
+				}
+			}()
 			a.refs, a.err = a.prov.p.List(ctx, a.id)
 		}()
 	}
@@ -248,7 +255,7 @@ func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrenc
 // describeAll describes every listed bucket with at most lim.Concurrency in
 // flight and at most lim.PerAccount per account. Every listed bucket yields a
 // record, even when the context ends: Describe records what it could not read.
-func describeAll(ctx context.Context, jobs []job, lim Limits, progress func(done, total int)) []providers.Bucket {
+func describeAll(ctx context.Context, jobs []job, lim Limits, progress func(done, total int), log *slog.Logger) []providers.Bucket {
 	out := make([]providers.Bucket, len(jobs))
 	perAcct := map[string]chan struct{}{}
 	for _, j := range jobs {
@@ -270,7 +277,7 @@ func describeAll(ctx context.Context, jobs []job, lim Limits, progress func(done
 				j := jobs[i]
 				sem := perAcct[j.prov.name+"/"+j.ref.Account]
 				sem <- struct{}{}
-				out[i] = describe(ctx, j)
+				out[i] = describe(ctx, j, log)
 				<-sem
 				if progress != nil {
 					mu.Lock()
@@ -292,20 +299,34 @@ func describeAll(ctx context.Context, jobs []job, lim Limits, progress func(done
 // describe reads one bucket. A run cut short still yields a record for
 // every listed bucket, but what its end interrupted is not evidence: a
 // bucket not yet read is all unknown, and a probe the cancellation cut off
-// says nothing about reach (it would otherwise read as BLK-005).
-func describe(ctx context.Context, j job) providers.Bucket {
+// says nothing about reach (it would otherwise read as BLK-005). A plugin
+// that panics past its own guard costs the bucket's fields, never the scan:
+// the bucket stays in the result with the panic as its unknown.
+func describe(ctx context.Context, j job, log *slog.Logger) (b providers.Bucket) {
+	defer func() {
+		if r := recover(); r != nil {
+			b = listedBucket(j)
+			providers.MarkPanic(&b, r, log)
+		}
+	}()
 	if err := ctx.Err(); err != nil {
-		pl, _ := providers.Lookup(j.prov.name)
-		b := providers.NewBucket(j.prov.name, j.ref.Account, j.ref.Name, pl.Scheme+"://"+j.ref.Name)
-		b.Region = j.ref.Region
-		b.SetUnknown("record", "scan", fmt.Errorf("the run was cut short before this bucket was read: %w", context.Cause(ctx)), "")
+		b := listedBucket(j)
+		b.SetUnknown(providers.FieldRecord, "scan", fmt.Errorf("the run was cut short before this bucket was read: %w", context.Cause(ctx)), "")
 		return b
 	}
-	b := j.prov.p.Describe(ctx, j.ref)
+	b = j.prov.p.Describe(ctx, j.ref)
 	if err := ctx.Err(); err != nil && !b.Reachability.Reachable {
 		b.Reachability = providers.Reachability{}
 		b.SetUnknown("reachability", "probe", fmt.Errorf("the run was cut short while this bucket was read: %w", context.Cause(ctx)), "")
 	}
+	return b
+}
+
+// listedBucket is the record of a bucket known only from its listing.
+func listedBucket(j job) providers.Bucket {
+	pl, _ := providers.Lookup(j.prov.name)
+	b := providers.NewBucket(j.prov.name, j.ref.Account, j.ref.Name, pl.Scheme+"://"+j.ref.Name)
+	b.Region = j.ref.Region
 	return b
 }
 

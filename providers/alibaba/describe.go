@@ -20,8 +20,9 @@ var errV1Unsigned = errors.New("not asked: the V1 signature cannot cover this su
 // GetBucketPolicyStatus, GetBucketPublicAccessBlock when GetBucketInfo did
 // not carry it, GetBucketTags, and the probe. What fails is recorded as
 // unknown; the bucket is always returned.
-func (p *provider) Describe(ctx context.Context, ref providers.BucketRef) providers.Bucket {
-	b := providers.NewBucket(name, ref.Account, ref.Name, "oss://"+ref.Name)
+func (p *provider) Describe(ctx context.Context, ref providers.BucketRef) (b providers.Bucket) {
+	b = providers.NewBucket(name, ref.Account, ref.Name, "oss://"+ref.Name)
+	defer providers.RecoverDescribe(&b, p.env.Logger)
 	region := ref.Region
 	if region == "" {
 		// GetBucketInfo may be asked at any endpoint; its answer names the

@@ -84,13 +84,7 @@ func recordFailure(b *providers.Bucket, op string, err error) outcome {
 // its fields unknown and the rest of the record is still read.
 func (p *Provider) Describe(ctx context.Context, ref providers.BucketRef) (b providers.Bucket) {
 	b = providers.NewBucket(name, ref.Account, ref.Name, scheme+"://"+ref.Name)
-	defer func() {
-		// A bug in one bucket's parsing must not cost the rest of the scan.
-		if r := recover(); r != nil {
-			p.log.Error("describe bucket failed", "bucket", ref.Name, "panic", r)
-			b.SetUnknown("record", "Describe", fmt.Errorf("internal error: %v", r), "")
-		}
-	}()
+	defer providers.RecoverDescribe(&b, p.log)
 	region := ref.Region
 	if region == "" {
 		if v, ok := p.bucketRegions.Load(ref.Name); ok {

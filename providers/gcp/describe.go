@@ -18,8 +18,9 @@ import (
 // Describe records one bucket: metadata from the list (or one bucket GET
 // when the list did not give it), the key, exposure and the probe. It never
 // fails; what it cannot read becomes an unknown.
-func (p *provider) Describe(ctx context.Context, ref providers.BucketRef) providers.Bucket {
-	b := providers.NewBucket("gcp", ref.Account, ref.Name, "gs://"+ref.Name)
+func (p *provider) Describe(ctx context.Context, ref providers.BucketRef) (b providers.Bucket) {
+	b = providers.NewBucket("gcp", ref.Account, ref.Name, "gs://"+ref.Name)
+	defer providers.RecoverDescribe(&b, p.env.Logger)
 	b.Controller, b.ControllerEntity = Controller.Jurisdiction, Controller.Entity
 	b.Operator, b.OperatorEntity = Controller.Jurisdiction, Controller.Entity
 	bkt := p.storage.Bucket(ref.Name)
