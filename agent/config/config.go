@@ -102,9 +102,9 @@ func decodeInto(field func(*Config) any) sectionFunc {
 // Load reads the config file at path and applies environment overrides
 // from env (os.Environ form; nil means the process environment).
 func Load(path string, env []string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlfile.Read(path)
 	if err != nil {
-		return nil, &yamlfile.Error{File: path, Msg: err.Error()}
+		return nil, err
 	}
 	return Parse(path, data, env)
 }

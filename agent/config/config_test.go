@@ -90,6 +90,11 @@ func TestErrors(t *testing.T) {
 		{"bad emit", "providers: {aws: {}}\nemit: sometimes\n", "emit"},
 		{"policy and policy_file", "providers: {aws: {}}\npolicy: {}\npolicy_file: p.yaml\n", "c.yaml:3: policy_file: give policy or policy_file"},
 		{"nothing to scan", "listen: 127.0.0.1:1\n", "no provider is configured"},
+		// Inputs that once crashed the decoder or every command.
+		{"tag on a block value", "sandbox: {estate: e.yaml}\ncustomer_keys:\n  ! 0\n", "c.yaml:3: YAML tags"},
+		{"tag in a policy", "providers: {aws: {}}\npolicy:\n  home:\n    ! 0\n", "c.yaml:4: YAML tags"},
+		{"tag in schedules", "providers: {aws: {}}\nschedules:\n  ! 0\n", "c.yaml:3: YAML tags"},
+		{"control bytes echoed quoted", "providers: {aws: {}}\nfr\x00ob\x1b: 1\n", `fr\x00ob\x1b: unknown key`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,6 +103,13 @@ func TestErrors(t *testing.T) {
 				t.Fatalf("got %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestBOMStripped(t *testing.T) {
+	c, err := config.Parse("c.yaml", []byte("\ufeffsandbox: {estate: e.yaml}\n"), []string{})
+	if err != nil || c.Sandbox.Estate == "" {
+		t.Fatalf("a config starting with a byte order mark: %v", err)
 	}
 }
 

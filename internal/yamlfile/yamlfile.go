@@ -2,12 +2,16 @@
 // strictly: unknown fields and bad values are refused with the file, line and
 // field, never silently ignored. It must not know what the documents mean;
 // callers validate their own values and report them through Check.
+//
+// It is the one door for YAML from outside, so it also holds the limits that
+// keep a hostile file from costing more than a bad one: a size cap, a nesting
+// cap checked before the (quadratic) parser runs, an alias-expansion cap, no
+// tags, and a decoder panic turned into an error. See limits.go.
 package yamlfile
 
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -26,14 +30,14 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
+	b.WriteString(Printable(e.File))
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
 	if e.Field != "" {
-		fmt.Fprintf(&b, ": %s", e.Field)
+		fmt.Fprintf(&b, ": %s", Printable(e.Field))
 	}
-	fmt.Fprintf(&b, ": %s", e.Msg)
+	fmt.Fprintf(&b, ": %s", Printable(e.Msg))
 	return b.String()
 }
 
@@ -76,11 +80,11 @@ func (c *Check) Required(path, v string) {
 	}
 }
 
-// ReadFile reads name and decodes it into v; see Decode.
+// ReadFile reads name and decodes it into v; see Read and Decode.
 func ReadFile(name string, v any) error {
-	data, err := os.ReadFile(name)
+	data, err := Read(name)
 	if err != nil {
-		return &Error{File: name, Msg: err.Error()}
+		return err
 	}
 	return Decode(name, data, v)
 }
@@ -88,7 +92,12 @@ func ReadFile(name string, v any) error {
 // Decode decodes data (from the file called name) into v, refusing unknown
 // fields, then runs v's Validate if it has one. Only the first problem is
 // returned, located to its line.
-func Decode(name string, data []byte, v any) error {
+func Decode(name string, data []byte, v any) (err error) {
+	defer recovered(name, &err)
+	data = stripBOM(data)
+	if _, err := parse(name, data); err != nil {
+		return err
+	}
 	if err := yaml.UnmarshalWithOptions(data, v, yaml.Strict()); err != nil {
 		return locate(fromYAML(name, err), data, nil)
 	}
@@ -97,8 +106,11 @@ func Decode(name string, data []byte, v any) error {
 
 // DecodeNode decodes one node of a parsed file strictly (for documents whose
 // sections are decoded by different packages) and validates it. root is the
-// path of node from the document root, used to name fields in errors.
-func DecodeNode(name string, data []byte, node ast.Node, root string, v any) error {
+// path of node from the document root, used to name fields in errors. The
+// node must come from Sections or MappingSections, which checked the limits.
+func DecodeNode(name string, data []byte, node ast.Node, root string, v any) (err error) {
+	defer recovered(name, &err)
+	data = stripBOM(data)
 	if err := yaml.NodeToValue(node, v, yaml.Strict()); err != nil {
 		return locate(fromYAML(name, err), data, node)
 	}
@@ -133,10 +145,11 @@ func validate(name string, data []byte, root string, v any) error {
 
 // Sections parses data and returns its top-level mapping as key → node, in
 // file order, so that each section can be decoded by its owner.
-func Sections(name string, data []byte) ([]Section, error) {
-	f, err := parser.ParseBytes(data, 0)
+func Sections(name string, data []byte) (_ []Section, err error) {
+	defer recovered(name, &err)
+	f, err := parse(name, stripBOM(data))
 	if err != nil {
-		return nil, fromYAML(name, err)
+		return nil, err
 	}
 	var out []Section
 	for _, doc := range f.Docs {
@@ -202,7 +215,7 @@ func locate(err error, data []byte, within ast.Node) error {
 		return err
 	}
 	if within == nil {
-		f, perr := parser.ParseBytes(data, 0)
+		f, perr := parser.ParseBytes(stripBOM(data), 0)
 		if perr != nil || len(f.Docs) == 0 {
 			return err
 		}
@@ -239,8 +252,16 @@ func (f visitFunc) Visit(n ast.Node) ast.Visitor {
 
 // LineOf finds the line of the node at path ("a.b[0].c"), or of its nearest
 // ancestor that exists (a missing required field is reported at its parent).
-func LineOf(data []byte, path string) int {
-	f, err := parser.ParseBytes(data, 0)
+func LineOf(data []byte, path string) (line int) {
+	defer func() {
+		if recover() != nil {
+			line = 0
+		}
+	}()
+	if len(data) > MaxSize || scanDepth(data) > 0 {
+		return 0
+	}
+	f, err := parser.ParseBytes(stripBOM(data), 0)
 	if err != nil {
 		return 0
 	}

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"embed"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -44,9 +43,9 @@ func (e *Estate) Section(name string) (Section, bool) {
 
 // LoadEstateFile reads and parses an estate file.
 func LoadEstateFile(name string) (*Estate, error) {
-	data, err := os.ReadFile(name)
+	data, err := yamlfile.Read(name)
 	if err != nil {
-		return nil, &yamlfile.Error{File: name, Msg: err.Error()}
+		return nil, err
 	}
 	return ParseEstate(name, data)
 }
