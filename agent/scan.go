@@ -34,9 +34,12 @@ type ScanConfig struct {
 	// encrypts with keys the provider never holds (SSE-C, CSEK or
 	// client-side encryption): no provider API can tell.
 	CustomerKeys []string
-	Scope        Scope
-	Limits       Limits
-	Logger       *slog.Logger
+	// Contracts name the contracting entity and terms per provider and
+	// account glob; each bucket records the one that covers it.
+	Contracts providers.Contracts
+	Scope     Scope
+	Limits    Limits
+	Logger    *slog.Logger
 	// Observe sees every provider API call (metrics).
 	Observe func(provider, op string, d time.Duration, err error)
 	// Progress is told how many buckets are described out of how many listed.
@@ -125,6 +128,9 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 	res.Buckets = filterTags(res.Buckets, cfg.Scope.Tags)
 	sortBuckets(res.Buckets)
 	applyCustomerKeys(res.Buckets, cfg.CustomerKeys)
+	for i := range res.Buckets {
+		res.Buckets[i].Contract = cfg.Contracts.For(&res.Buckets[i])
+	}
 	resolveCopies(res.Buckets, cfg.Copies)
 
 	res.Findings = risk.Evaluate(res.Buckets, cfg.Policy, risk.Options{Now: now().UTC(), Scanned: scannedAccounts(res.Buckets)})

@@ -107,6 +107,9 @@ type Bucket struct {
 	ControllerEntity string `json:"controller_entity"`
 	Operator         string `json:"operator"`
 	OperatorEntity   string `json:"operator_entity"`
+	// Contract is the contracting entity and terms the config declares for
+	// the bucket's account; nil when it declares none.
+	Contract *Contract `json:"contract,omitempty"`
 
 	// Custody of the default encryption key.
 	Custody Custody `json:"custody"`

@@ -58,6 +58,10 @@ type Plugin struct {
 	Open func(ctx context.Context, cfg Config, env Env) (Provider, error)
 	// Place looks up a region or location code in the plugin's table.
 	Place func(region string) (Place, bool)
+	// Contracting is the provider's table of contracting entities by
+	// billing country (and, where the provider has them, partition or
+	// region). Empty: a `contracts:` entry must name its entity.
+	Contracting ContractingTable
 }
 
 var (

@@ -30,13 +30,16 @@ type Config struct {
 	// CustomerKeys are bucket URIs (globs) encrypted with keys the
 	// customer holds: SSE-C, CSEK or client-side encryption.
 	CustomerKeys []string
-	Limits       agent.Limits
-	Listen       string
-	History      History
-	Emit         string
-	Log          Log
-	Schedules    schedule.List
-	Outputs      outputs.Outputs
+	// Contracts are the contracting entities and terms per provider and
+	// account glob.
+	Contracts providers.Contracts
+	Limits    agent.Limits
+	Listen    string
+	History   History
+	Emit      string
+	Log       Log
+	Schedules schedule.List
+	Outputs   outputs.Outputs
 }
 
 // Sandbox makes scan and agent audit an in-process sandbox estate.
@@ -78,6 +81,7 @@ func init() {
 	sections["sandbox"] = decodeInto(func(c *Config) any { return &c.Sandbox })
 	sections["copies"] = (*loader).copies
 	sections["customer_keys"] = decodeInto(func(c *Config) any { return &c.CustomerKeys })
+	sections["contracts"] = decodeInto(func(c *Config) any { return &c.Contracts })
 	sections["limits"] = decodeInto(func(c *Config) any { return &c.Limits })
 	sections["listen"] = decodeInto(func(c *Config) any { return &c.Listen })
 	sections["history"] = decodeInto(func(c *Config) any { return &c.History })

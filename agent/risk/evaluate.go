@@ -115,21 +115,29 @@ type place struct {
 	provider   string
 	controller string
 	operator   string
+	// contract is the contracting entity's jurisdiction, set only when the
+	// policy counts it as a control axis.
+	contract   string
 	countries  []string
 	candidates bool
 }
 
-func bucketPlace(b *providers.Bucket) place {
-	return place{b.Provider, b.Controller, b.Operator, b.Countries, b.CountriesAreCandidates}
+func (j *judge) bucketPlace(b *providers.Bucket) place {
+	pl := place{provider: b.Provider, controller: b.Controller, operator: b.Operator, countries: b.Countries, candidates: b.CountriesAreCandidates}
+	if j.p.ContractCounts && b.Contract != nil {
+		pl.contract = b.Contract.Jurisdiction
+	}
+	return pl
 }
 
 func copyPlace(c providers.Copy) place {
 	return place{provider: c.Provider, controller: c.Controller, operator: c.Operator, countries: c.Countries}
 }
 
-// concernControlled: the controller or the operator is in concern.
+// concernControlled: the controller, the operator or (when the policy
+// counts it) the contracting entity is in concern.
 func (j *judge) concernControlled(pl place) bool {
-	return j.concern[pl.controller] || j.concern[pl.operator]
+	return j.concern[pl.controller] || j.concern[pl.operator] || j.concern[pl.contract]
 }
 
 // foreignControlled: not concern-controlled, and the controller or the
@@ -139,14 +147,16 @@ func (j *judge) foreignControlled(pl place) bool {
 	if j.concernControlled(pl) {
 		return false
 	}
-	return j.foreign(pl.controller) || j.foreign(pl.operator)
+	return j.foreign(pl.controller) || j.foreign(pl.operator) || j.foreign(pl.contract)
 }
 
 func (j *judge) foreign(jur string) bool { return jur != "" && !j.friends[jur] }
 
-// homeControlled: controller and operator both known and home or trusted.
+// homeControlled: controller and operator both known and home or trusted,
+// and so is the contracting entity where it counts.
 func (j *judge) homeControlled(pl place) bool {
-	return pl.controller != "" && pl.operator != "" && j.friends[pl.controller] && j.friends[pl.operator]
+	return pl.controller != "" && pl.operator != "" && j.friends[pl.controller] && j.friends[pl.operator] &&
+		(pl.contract == "" || j.friends[pl.contract])
 }
 
 // independent reports whether a copy at c would survive the provider of
@@ -195,7 +205,7 @@ type exposure struct {
 
 func parties(pl place) []string {
 	var out []string
-	for _, p := range []string{pl.controller, pl.operator} {
+	for _, p := range []string{pl.controller, pl.operator, pl.contract} {
 		if p != "" {
 			out = append(out, p)
 		}
@@ -229,7 +239,7 @@ func (j *judge) bucket(b *providers.Bucket) []Finding {
 		ds = append(ds, draft{rule: rule, severity: byID[rule].Severity, evidence: evidence, jur: jur, vars: map[string]string{}})
 		return &ds[len(ds)-1]
 	}
-	pl := bucketPlace(b)
+	pl := j.bucketPlace(b)
 	control := map[string]any{
 		"controller": b.Controller, "controller_entity": b.ControllerEntity,
 		"operator": b.Operator, "operator_entity": b.OperatorEntity,
@@ -421,6 +431,13 @@ func (j *judge) bucket(b *providers.Bucket) []Finding {
 func (j *judge) finish(b *providers.Bucket, d draft) Finding {
 	r := byID[d.rule]
 	sev := d.severity
+	if c := b.Contract; c != nil && (r.Risk == RiskExpose || r.Risk == RiskBlock) &&
+		c.Jurisdiction != b.Controller && c.Jurisdiction != b.Operator {
+		// Who receives an order is the contracting entity; show it where
+		// it answers to another jurisdiction than the provider's parties.
+		d.evidence["contract_entity"] = c.Entity
+		d.evidence["contract_jurisdiction"] = c.Jurisdiction
+	}
 	if tag, ok := j.sensitive(b); ok {
 		d.evidence["sensitive_tag"] = tag
 		d.evidence["base_severity"] = sev.String()

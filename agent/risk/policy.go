@@ -15,6 +15,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/reachaudit/reachaudit/internal/yamlfile"
+	"github.com/reachaudit/reachaudit/providers"
 )
 
 // Policy is what the rules judge against. A policy file overrides the keys
@@ -30,6 +31,11 @@ type Policy struct {
 	// to the audited organisation (EXP-008). Empty: the scanned ones.
 	Organisation map[string][]string `yaml:"organisation" json:"organisation"`
 	Exceptions   []Exception         `yaml:"exceptions" json:"exceptions"`
+	// ContractCounts makes the contracting entity's jurisdiction a third
+	// control axis beside controller and operator: the entity is who
+	// receives a compelled-disclosure order for the data in its
+	// "possession, custody, or control".
+	ContractCounts bool `yaml:"contract_counts" json:"contract_counts"`
 }
 
 // Residency limits where data may sit.
@@ -121,12 +127,6 @@ const (
 // because regions and data locations carry their own codes).
 var concernList = []string{"CN", "HK", "MO", "CU", "IR", "KP", "RU", "VE"}
 
-// euMembers are the 27 EU member states (ISO codes: Greece is GR).
-var euMembers = []string{
-	"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
-	"IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
-}
-
 // profiles are the built-in policies, as data.
 var profiles = map[string]Policy{
 	ProfileUSAdversary: {
@@ -137,7 +137,7 @@ var profiles = map[string]Policy{
 	},
 	ProfileEUSovereignty: {
 		Profile: ProfileEUSovereignty,
-		Home:    euMembers,
+		Home:    providers.EUMembers,
 		Trusted: []string{"IS", "LI", "NO"},
 		Concern: concernList,
 	},
@@ -195,14 +195,15 @@ func cloneMap(m map[string][]string) map[string][]string {
 // policyFile is the policy file as written: pointers and nil maps tell a key
 // that is present (and overrides the profile) from one that is absent.
 type policyFile struct {
-	Profile       *string              `yaml:"profile"`
-	Home          *[]string            `yaml:"home"`
-	Trusted       *[]string            `yaml:"trusted"`
-	Concern       *[]string            `yaml:"concern"`
-	Residency     *residencyFile       `yaml:"residency"`
-	SensitiveTags *map[string][]string `yaml:"sensitive_tags"`
-	Organisation  *map[string][]string `yaml:"organisation"`
-	Exceptions    *[]exceptionFile     `yaml:"exceptions"`
+	Profile        *string              `yaml:"profile"`
+	Home           *[]string            `yaml:"home"`
+	Trusted        *[]string            `yaml:"trusted"`
+	Concern        *[]string            `yaml:"concern"`
+	Residency      *residencyFile       `yaml:"residency"`
+	SensitiveTags  *map[string][]string `yaml:"sensitive_tags"`
+	Organisation   *map[string][]string `yaml:"organisation"`
+	Exceptions     *[]exceptionFile     `yaml:"exceptions"`
+	ContractCounts *bool                `yaml:"contract_counts"`
 }
 
 type residencyFile struct {
@@ -360,6 +361,9 @@ func (f *policyFile) resolve() Policy {
 	}
 	if f.Organisation != nil {
 		p.Organisation = cloneMap(*f.Organisation)
+	}
+	if f.ContractCounts != nil {
+		p.ContractCounts = *f.ContractCounts
 	}
 	if f.Exceptions != nil {
 		p.Exceptions = make([]Exception, 0, len(*f.Exceptions))

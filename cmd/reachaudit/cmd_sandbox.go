@@ -64,8 +64,8 @@ func newSandboxServeCmd() *cobra.Command {
 				}
 			}
 			cfg := map[string]any{"providers": sb.Configs()}
-			if d := est.Declarations(); len(d.Copies) > 0 || len(d.CustomerKeys) > 0 {
-				cfg["copies"], cfg["customer_keys"] = d.Copies, d.CustomerKeys
+			if d := est.Declarations(); len(d.Copies) > 0 || len(d.CustomerKeys) > 0 || len(d.Contracts) > 0 {
+				cfg["copies"], cfg["customer_keys"], cfg["contracts"] = d.Copies, d.CustomerKeys, d.Contracts
 			}
 			y, err := yaml.MarshalWithOptions(cfg, yaml.OmitEmpty())
 			if err != nil {

@@ -22,6 +22,7 @@ func scanConfig(ctx context.Context, cfg *config.Config, log *slog.Logger) (agen
 		Policy:       cfg.Policy,
 		Copies:       cfg.Copies,
 		CustomerKeys: cfg.CustomerKeys,
+		Contracts:    cfg.Contracts,
 		Limits:       cfg.Limits,
 		Logger:       log,
 		Now:          clock,
@@ -61,6 +62,7 @@ func startSandbox(ctx context.Context, est *sandbox.Estate, sc *agent.ScanConfig
 		sc.Copies = append(sc.Copies, agent.DeclaredCopy{From: c.From, To: c.To})
 	}
 	sc.CustomerKeys = append(sc.CustomerKeys, d.CustomerKeys...)
+	sc.Contracts = sc.Contracts.Merge(d.Contracts)
 	sb, err := sandbox.Start(ctx, est, opts)
 	if err != nil {
 		return nil, err

@@ -36,7 +36,8 @@ func init() {
 			}
 			return Open(ctx, c, env)
 		},
-		Place: Place,
+		Place:       Place,
+		Contracting: contracting,
 	})
 }
 

@@ -27,12 +27,13 @@ var Controller = providers.Party{Jurisdiction: "US", Entity: "Alphabet Inc. (Goo
 
 func init() {
 	providers.Register(providers.Plugin{
-		Name:       "gcp",
-		Scheme:     "gs",
-		Controller: Controller,
-		NewConfig:  func() providers.Config { return &Config{} },
-		Open:       open,
-		Place:      Place,
+		Name:        "gcp",
+		Scheme:      "gs",
+		Controller:  Controller,
+		NewConfig:   func() providers.Config { return &Config{} },
+		Open:        open,
+		Place:       Place,
+		Contracting: contracting,
 	})
 }
 

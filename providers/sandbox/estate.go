@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/reachaudit/reachaudit/internal/yamlfile"
+	"github.com/reachaudit/reachaudit/providers"
 )
 
 // Estate is a parsed estate file: one section per emulator, plus the
@@ -19,11 +20,13 @@ type Estate struct {
 	decl     Declarations
 }
 
-// Declarations are an estate's `copies:` and `customer_keys:` sections, with
-// the meaning the config file gives the same keys.
+// Declarations are an estate's `copies:`, `customer_keys:` and
+// `contracts:` sections, with the meaning the config file gives the same
+// keys.
 type Declarations struct {
-	Copies       []DeclaredCopy `yaml:"copies"`
-	CustomerKeys []string       `yaml:"customer_keys"`
+	Copies       []DeclaredCopy      `yaml:"copies"`
+	CustomerKeys []string            `yaml:"customer_keys"`
+	Contracts    providers.Contracts `yaml:"contracts"`
 }
 
 // DeclaredCopy is a copy of one bucket in another, named by URI.
@@ -81,11 +84,18 @@ func (e *Estate) add(name string, data []byte) error {
 			}
 			e.decl.CustomerKeys = append(e.decl.CustomerKeys, ks...)
 			continue
+		case "contracts":
+			var cs providers.Contracts
+			if err := yamlfile.DecodeNode(name, data, s.Node, s.Key, &cs); err != nil {
+				return err
+			}
+			e.decl.Contracts = e.decl.Contracts.Merge(cs)
+			continue
 		}
 		em, ok := lookup(s.Key)
 		if !ok {
 			return &yamlfile.Error{File: name, Line: s.Line, Field: s.Key,
-				Msg: fmt.Sprintf("unknown section (want one of %s, copies, customer_keys)", strings.Join(names(), ", "))}
+				Msg: fmt.Sprintf("unknown section (want one of %s, copies, customer_keys, contracts)", strings.Join(names(), ", "))}
 		}
 		if _, dup := e.sections[s.Key]; dup {
 			return &yamlfile.Error{File: name, Line: s.Line, Field: s.Key, Msg: "section given twice"}
