@@ -27,6 +27,10 @@ type Contract struct {
 	Start          string `json:"start,omitempty"` // YYYY-MM-DD
 	End            string `json:"end,omitempty"`   // YYYY-MM-DD
 	NoticeDays     *int   `json:"notice_days,omitempty"`
+	// Parent is the entity's ultimate parent where the provider's table
+	// knows it: the provider's own parent for its subsidiaries, none for a
+	// licensed operator outside its group or an entity the table lacks.
+	Parent *Party `json:"parent,omitempty"`
 	// Source says where the entity came from: ContractDeclared when the
 	// config names it, ContractFromTable when the provider's table gave it
 	// for the billing country.
@@ -49,6 +53,9 @@ type ContractingRule struct {
 	Countries []string
 	Except    []string
 	Entity    Party
+	// Independent marks an entity outside the provider's group (a region's
+	// licensed operator): the provider's parent is not its parent.
+	Independent bool
 }
 
 func (r ContractingRule) billedIn(country string) bool {
@@ -59,8 +66,8 @@ func (r ContractingRule) billedIn(country string) bool {
 // Each plugin registers its own; the lookup lives here once.
 type ContractingTable []ContractingRule
 
-// Lookup returns the entity for a billing country and a bucket's place.
-func (t ContractingTable) Lookup(billing string, pl Place) (Party, bool) {
+// Lookup returns the rule for a billing country and a bucket's place.
+func (t ContractingTable) Lookup(billing string, pl Place) (ContractingRule, bool) {
 	for _, r := range t {
 		if r.Partition != "" && r.Partition != pl.Partition {
 			continue
@@ -71,9 +78,9 @@ func (t ContractingTable) Lookup(billing string, pl Place) (Party, bool) {
 		if !r.billedIn(billing) {
 			continue
 		}
-		return r.Entity, true
+		return r, true
 	}
-	return Party{}, false
+	return ContractingRule{}, false
 }
 
 // resolves reports whether some rule that holds in any place gives an
@@ -100,13 +107,13 @@ func (t ContractingTable) Entities() []Party {
 	return out
 }
 
-func (t ContractingTable) byName(entity string) (Party, bool) {
-	for _, p := range t.Entities() {
-		if strings.EqualFold(p.Entity, strings.TrimSpace(entity)) {
-			return p, true
+func (t ContractingTable) byName(entity string) (ContractingRule, bool) {
+	for _, r := range t {
+		if strings.EqualFold(r.Entity.Entity, strings.TrimSpace(entity)) {
+			return r, true
 		}
 	}
-	return Party{}, false
+	return ContractingRule{}, false
 }
 
 // ContractTerms is one entry of the `contracts:` section: the contract that
@@ -244,20 +251,26 @@ func (cs Contracts) For(b *Bucket) *Contract {
 			Reference: t.Reference, Start: t.Start, End: t.End, NoticeDays: t.NoticeDays,
 			Source: ContractDeclared,
 		}
+		var rule ContractingRule
 		switch {
 		case t.Entity != "" && t.EntityCountry != "":
 			c.Jurisdiction = t.EntityCountry
+			return c
 		case t.Entity != "":
-			p, _ := pl.Contracting.byName(t.Entity)
-			c.Entity, c.Jurisdiction = p.Entity, p.Jurisdiction
+			rule, _ = pl.Contracting.byName(t.Entity)
 		default:
 			place, _ := pl.Place(b.Region)
 			place.Region = b.Region
-			p, found := pl.Contracting.Lookup(t.BillingCountry, place)
-			if !found {
+			var found bool
+			if rule, found = pl.Contracting.Lookup(t.BillingCountry, place); !found {
 				return nil
 			}
-			c.Entity, c.Jurisdiction, c.Source = p.Entity, p.Jurisdiction, ContractFromTable
+			c.Source = ContractFromTable
+		}
+		c.Entity, c.Jurisdiction = rule.Entity.Entity, rule.Entity.Jurisdiction
+		if !rule.Independent {
+			parent := pl.Controller
+			c.Parent = &parent
 		}
 		return c
 	}

@@ -53,7 +53,7 @@ func TestEncodeGolden(t *testing.T) {
 }
 
 func TestEncodeFormats(t *testing.T) {
-	want := []string{"cef", "csv", "html", "json", "jsonl", "ocsf", "table"}
+	want := []string{"cef", "csv", "dora-roi", "html", "json", "jsonl", "ocsf", "table"}
 	if diff := cmp.Diff(want, Formats()); diff != "" {
 		t.Errorf("Formats() (-want +got):\n%s", diff)
 	}
@@ -93,7 +93,7 @@ func TestEncodeEmptyAndPartialResults(t *testing.T) {
 				if err := Encode(&buf, format, tc.r, fixtureOpts); err != nil {
 					t.Fatal(err)
 				}
-				if lines := strings.Count(buf.String(), "\n"); format != "html" && format != "json" && format != "table" && format != "csv" &&
+				if lines := strings.Count(buf.String(), "\n"); format != "html" && format != "json" && format != "table" && format != "csv" && format != "dora-roi" &&
 					lines != len(tc.r.Findings) {
 					t.Errorf("%d lines for %d findings", lines, len(tc.r.Findings))
 				}

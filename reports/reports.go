@@ -56,6 +56,9 @@ var encoders = map[string]func(w io.Writer, r *agent.Result, opts Options) error
 	"ocsf":  encodeOCSF,
 	"cef":   encodeCEF,
 	"html":  encodeHTML,
+	// The DORA register of information: a zip of CSV files, or a
+	// directory of them (see DORARoI).
+	"dora-roi": encodeDORA,
 }
 
 // Formats lists the format names Encode accepts, sorted.

@@ -481,13 +481,17 @@ func FindingID(rule, provider, account, bucket, subject string) string {
 }
 
 // sensitive reports the first tag (by key) that policy.sensitive_tags marks.
-func (j *judge) sensitive(b *providers.Bucket) (string, bool) {
-	for _, k := range sortedKeys(j.p.SensitiveTags) {
-		v, ok := b.Tags[k]
+func (j *judge) sensitive(b *providers.Bucket) (string, bool) { return j.p.SensitiveTag(b.Tags) }
+
+// SensitiveTag reports the first tag (by key) among tags that the policy's
+// sensitive_tags marks, as key=value.
+func (p Policy) SensitiveTag(tags map[string]string) (string, bool) {
+	for _, k := range sortedKeys(p.SensitiveTags) {
+		v, ok := tags[k]
 		if !ok {
 			continue
 		}
-		for _, pat := range j.p.SensitiveTags[k] {
+		for _, pat := range p.SensitiveTags[k] {
 			if m, _ := path.Match(pat, v); m {
 				return k + "=" + v, true
 			}

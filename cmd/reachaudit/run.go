@@ -45,6 +45,12 @@ func (o *outputFlags) check() error {
 func (o *outputFlags) render(r *agent.Result) error {
 	opts := reports.Options{Version: version}
 	write := func(w io.Writer) error { return reports.Encode(w, o.format, r, opts) }
+	if o.format == formatDORA {
+		if err := writeDORA(o.out, r); err != nil {
+			return err
+		}
+		return o.gate(r)
+	}
 	if o.out == "" {
 		opts.Color = isTerminal(os.Stdout) && os.Getenv("NO_COLOR") == ""
 		if err := write(os.Stdout); err != nil {
@@ -69,6 +75,38 @@ func (o *outputFlags) gate(r *agent.Result) error {
 	}
 	if n > 0 {
 		return findingsError{n: n, threshold: o.failOn}
+	}
+	return nil
+}
+
+const formatDORA = "dora-roi"
+
+// writeDORA writes the register's CSV files into a directory (out ends in
+// a slash or names one), or as a zip to out or to stdout when it is not a
+// terminal.
+func writeDORA(out string, r *agent.Result) error {
+	if out == "" {
+		if isTerminal(os.Stdout) {
+			return usageError{fmt.Errorf("--format %s writes a zip: give --out DIR/ or --out FILE.zip, or redirect stdout", formatDORA)}
+		}
+		return reports.Encode(os.Stdout, formatDORA, r, reports.Options{})
+	}
+	st, err := os.Stat(out)
+	isDir := err == nil && st.IsDir()
+	if !isDir && !strings.HasSuffix(out, string(os.PathSeparator)) && !strings.HasSuffix(out, "/") {
+		return writeFileAtomic(out, func(w io.Writer) error { return reports.Encode(w, formatDORA, r, reports.Options{}) })
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	files, err := reports.DORARoI(r)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := writeFileAtomic(filepath.Join(out, f.Name), func(w io.Writer) error { _, err := w.Write(f.Data); return err }); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -12,8 +12,8 @@ var (
 )
 
 var contracting = providers.ContractingTable{
-	{Partition: partitionCN, Regions: []string{"cn-north-1"}, Entity: operatorSinnet},
-	{Partition: partitionCN, Regions: []string{"cn-northwest-1"}, Entity: operatorNWCD},
+	{Partition: partitionCN, Regions: []string{"cn-north-1"}, Entity: operatorSinnet, Independent: true},
+	{Partition: partitionCN, Regions: []string{"cn-northwest-1"}, Entity: operatorNWCD, Independent: true},
 	{Partition: partitionEUSC, Entity: operatorESC},
 	{Partition: partitionGov, Entity: contractAWSInc},
 	{Countries: []string{"AU"}, Entity: providers.Party{Jurisdiction: "AU", Entity: "Amazon Web Services Australia Pty Ltd"}},
