@@ -12,15 +12,35 @@ import (
 	"syscall"
 )
 
+// ErrorCodes are the error codes of one provider's API that the audit must
+// tell apart from other failures: throttling (retried, and a probe's
+// "throttled") and permission denial (a grant would cure it). Each plugin
+// owns its vocabulary; the classes it maps onto are shared.
+type ErrorCodes struct {
+	Throttling map[string]bool
+	Denied     map[string]bool
+}
+
+// Throttled reports whether an answer is throttling: HTTP 429 or one of
+// the provider's throttling codes (some answer 503 SlowDown).
+func (c ErrorCodes) Throttled(status int, code string) bool {
+	return status == 429 || c.Throttling[code]
+}
+
+// IsDenied reports whether an answer is a permission denial.
+func (c ErrorCodes) IsDenied(status int, code string) bool {
+	return status == 403 || c.Denied[code]
+}
+
 // Classify names the failure class of a failed probe call. status is the
 // HTTP status the SDK reported (0 when none arrived) and code the
 // provider's error code, if any. Plugins extract both from their SDK's error
 // types; the classes are shared so that rules and reports see one vocabulary.
-func Classify(err error, status int, code string) string {
+func (c ErrorCodes) Classify(err error, status int, code string) string {
 	switch {
-	case status == 429 || isThrottleCode(code):
+	case c.Throttled(status, code):
 		return FailThrottled
-	case status == 403:
+	case c.IsDenied(status, code):
 		return FailHTTP403
 	case status == 404:
 		return FailHTTP404
@@ -52,15 +72,6 @@ func Classify(err error, status int, code string) string {
 		return FailTLS
 	}
 	return FailOther
-}
-
-func isThrottleCode(code string) bool {
-	switch code {
-	case "Throttling", "ThrottlingException", "SlowDown", "TooManyRequests", "RequestLimitExceeded",
-		"ThrottledException", "Throttling.User", "Throttling.Api", "rateLimitExceeded", "RESOURCE_EXHAUSTED":
-		return true
-	}
-	return false
 }
 
 func isTimeout(err error) bool {

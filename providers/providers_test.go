@@ -67,6 +67,8 @@ func TestClassify(t *testing.T) {
 		{"503 SlowDown is throttling", errors.New("SlowDown"), 503, "SlowDown", FailThrottled},
 		{"429", errors.New("Too Many Requests"), 429, "", FailThrottled},
 		{"gRPC exhausted", errors.New("quota"), 0, "RESOURCE_EXHAUSTED", FailThrottled},
+		{"a code of another provider is no throttling", errors.New("Throttling"), 400, "Throttling", FailOther},
+		{"denial code without a status", errors.New("denied"), 0, "AuthorizationFailed", FailHTTP403},
 		{"dns", &net.DNSError{Err: "no such host", Name: "x.invalid"}, 0, "", FailDNS},
 		{"refused", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, 0, "", FailConnect},
 		{"deadline", fmt.Errorf("op: %w", context.DeadlineExceeded), 0, "", FailTimeout},
@@ -74,9 +76,13 @@ func TestClassify(t *testing.T) {
 		{"other", errors.New("something else"), 0, "", FailOther},
 		{"no error", nil, 0, "", ""},
 	}
+	codes := ErrorCodes{
+		Throttling: map[string]bool{"SlowDown": true, "RESOURCE_EXHAUSTED": true},
+		Denied:     map[string]bool{"AuthorizationFailed": true},
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Classify(tt.err, tt.status, tt.code); got != tt.want {
+			if got := codes.Classify(tt.err, tt.status, tt.code); got != tt.want {
 				t.Fatalf("Classify = %q, want %q", got, tt.want)
 			}
 		})

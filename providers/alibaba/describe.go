@@ -233,7 +233,7 @@ func (p *provider) probe(ctx context.Context, c *oss.Client, bucket string) prov
 	r.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
 		status, code := errorInfo(err)
-		r.Failure, r.Error = providers.Classify(err, status, code), err.Error()
+		r.Failure, r.Error = apiCodes.Classify(err, status, code), err.Error()
 		return r
 	}
 	r.Reachable = true

@@ -55,17 +55,24 @@ func absentOK(err error) error {
 	return err
 }
 
+// apiCodes are the OSS and KMS error codes for throttling and denial; KMS
+// also denies with codes under "Forbidden." (see isDenied).
+var apiCodes = providers.ErrorCodes{
+	Throttling: map[string]bool{"Throttling": true, "Throttling.User": true, "Throttling.Api": true,
+		"ThrottledException": true, "Rejected.Throttling": true},
+	Denied: map[string]bool{"AccessDenied": true, "Forbidden": true, "Forbidden.RAM": true},
+}
+
 func isDenied(err error) bool {
 	status, code := errorInfo(err)
-	return code == "AccessDenied" || code == "Forbidden" || code == "Forbidden.RAM" ||
-		strings.HasPrefix(code, "Forbidden.") || (status == 403 && code == "")
+	return apiCodes.Denied[code] || strings.HasPrefix(code, "Forbidden.") || (status == 403 && code == "")
 }
 
 // retryable reports throttling and server errors, which are worth another
 // try after a pause; timeouts are not, they already cost a full timeout.
 func retryable(err error) bool {
 	status, code := errorInfo(err)
-	if providers.Classify(err, status, code) == providers.FailThrottled {
+	if apiCodes.Throttled(status, code) {
 		return true
 	}
 	return status >= 500 && status != 501

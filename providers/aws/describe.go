@@ -36,9 +36,6 @@ var s3ops = map[string]s3op{
 	"GetBucketTagging":           {providers.FieldTags, "s3:GetBucketTagging", []string{"NoSuchTagSet"}},
 }
 
-// deniedCodes are the answers a grant would fix.
-var deniedCodes = map[string]bool{"AccessDenied": true, "AccessDeniedException": true, "AllAccessDisabled": true}
-
 type outcome int
 
 const (
@@ -73,7 +70,7 @@ func recordFailure(b *providers.Bucket, op string, err error) outcome {
 	spec := s3ops[op]
 	status, code := apiFacts(err)
 	perm := ""
-	if deniedCodes[code] || status == 403 {
+	if apiCodes.IsDenied(status, code) {
 		perm = spec.permission
 	}
 	b.SetUnknown(spec.field, "s3:"+op, shortError(err), perm)
@@ -395,7 +392,7 @@ func (p *Provider) probe(ctx context.Context, c *s3.Client, b *providers.Bucket)
 			// answer has no body to name it.
 			code = "SlowDown"
 		}
-		r.Failure = providers.Classify(err, status, code)
+		r.Failure = apiCodes.Classify(err, status, code)
 		r.Error = shortError(err).Error()
 	} else {
 		r.Reachable = true

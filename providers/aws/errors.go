@@ -6,7 +6,17 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+
+	"github.com/reachaudit/reachaudit/providers"
 )
+
+// apiCodes are the S3, KMS and STS error codes for throttling and for a
+// denial a grant would fix.
+var apiCodes = providers.ErrorCodes{
+	Throttling: map[string]bool{"Throttling": true, "ThrottlingException": true, "SlowDown": true,
+		"TooManyRequests": true, "TooManyRequestsException": true, "RequestLimitExceeded": true},
+	Denied: map[string]bool{"AccessDenied": true, "AccessDeniedException": true, "AllAccessDisabled": true},
+}
 
 // apiFacts extracts the HTTP status and the service's error code from an
 // SDK error; zero values when the call never got an answer.

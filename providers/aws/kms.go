@@ -106,7 +106,7 @@ func (p *Provider) fetchKey(ctx context.Context, account, keyID, region string) 
 	})
 	if err != nil {
 		status, code := apiFacts(err)
-		return keyResult{err: shortError(err), denied: deniedCodes[code] || status == 403}
+		return keyResult{err: shortError(err), denied: apiCodes.IsDenied(status, code)}
 	}
 	m := out.KeyMetadata
 	if m == nil {

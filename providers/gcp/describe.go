@@ -239,6 +239,6 @@ func (p *provider) probe(ctx context.Context, b *providers.Bucket, bkt *storage.
 		return
 	}
 	st, reason := errStatus(err)
-	b.Reachability.Failure = providers.Classify(err, st, reason)
+	b.Reachability.Failure = apiCodes.Classify(err, st, reason)
 	b.Reachability.Error = explain(err, op).Error()
 }

@@ -9,6 +9,8 @@ import (
 	"google.golang.org/api/googleapi"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/reachaudit/reachaudit/providers"
 )
 
 // grpcHTTP maps the gRPC codes the plugin meets to the HTTP status the JSON
@@ -46,9 +48,16 @@ func errStatus(err error) (int, string) {
 	return 0, ""
 }
 
+// apiCodes are the JSON API reasons and gRPC code names for throttling and
+// denial.
+var apiCodes = providers.ErrorCodes{
+	Throttling: map[string]bool{"rateLimitExceeded": true, "userRateLimitExceeded": true,
+		"RESOURCE_EXHAUSTED": true, codes.ResourceExhausted.String(): true},
+	Denied: map[string]bool{"forbidden": true, "insufficientPermissions": true, codes.PermissionDenied.String(): true},
+}
+
 func isDenied(err error) bool {
-	st, _ := errStatus(err)
-	return st == 403
+	return apiCodes.IsDenied(errStatus(err))
 }
 
 func isNotFound(err error) bool {
