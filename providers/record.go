@@ -73,6 +73,14 @@ const (
 	LocationMultiRegion = "multi-region"
 )
 
+// Redundancy scopes: how far the provider itself spreads a bucket's data,
+// whatever it calls the class. Each plugin maps its own words onto these.
+const (
+	RedundancySingleZone  = "single-zone"  // one zone or data center (OSS LRS, Azure LRS)
+	RedundancyMultiZone   = "multi-zone"   // zones of one region (OSS ZRS, Azure ZRS, a GCS region)
+	RedundancyMultiRegion = "multi-region" // more than one region (GCS dual- and multi-regions)
+)
+
 // Versioning states.
 const (
 	VersioningEnabled   = "enabled"
@@ -120,9 +128,12 @@ type Bucket struct {
 
 	// Copies: replicas from the provider's configuration and copies the
 	// user declared; Redundancy is the provider's own redundancy class
-	// (LRS, ZRS, dual-region, multi-region, turbo).
-	Copies     []Copy `json:"copies"`
-	Redundancy string `json:"redundancy,omitempty"`
+	// (LRS, ZRS, dual-region, multi-region, turbo), RedundancyScope the
+	// same fact in the vocabulary the rules read (RedundancySingleZone…),
+	// empty where the provider does not say.
+	Copies          []Copy `json:"copies"`
+	Redundancy      string `json:"redundancy,omitempty"`
+	RedundancyScope string `json:"redundancy_scope,omitempty"`
 
 	// Resilience.
 	Versioning string `json:"versioning"`

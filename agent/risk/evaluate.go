@@ -399,7 +399,7 @@ func (j *judge) bucket(b *providers.Bucket) []Finding {
 		add("HYG-001", map[string]any{"versioning": b.Versioning, "object_lock": string(b.ObjectLock)}, nil)
 	}
 	// HYG-002.
-	if b.Redundancy == "LRS" && len(b.Copies) == 0 && copiesKnown {
+	if b.RedundancyScope == providers.RedundancySingleZone && len(b.Copies) == 0 && copiesKnown {
 		add("HYG-002", map[string]any{"redundancy": b.Redundancy, "copies": 0}, nil)
 	}
 

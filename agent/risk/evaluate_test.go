@@ -659,14 +659,16 @@ func TestHygiene(t *testing.T) {
 		{"versioning off with object lock", providers.VersioningOff, providers.Yes, "", nil, "", nil},
 		{"versioning off and lock unknown", providers.VersioningOff, providers.TriUnknown, "", nil, providers.FieldObjectLock, []string{"UNK-001"}},
 		{"versioning unknown and no lock", providers.VersioningUnknown, providers.No, "", nil, providers.FieldVersioning, []string{"UNK-001"}},
-		{"LRS without replica", providers.VersioningEnabled, providers.No, "LRS", nil, "", []string{"HYG-002"}},
-		{"LRS with a replica", providers.VersioningEnabled, providers.No, "LRS", []providers.Copy{copyAt(awsUSEast1, "dr")}, "", nil},
-		{"ZRS without replica", providers.VersioningEnabled, providers.No, "ZRS", nil, "", nil},
+		{"single zone without replica", providers.VersioningEnabled, providers.No, providers.RedundancySingleZone, nil, "", []string{"HYG-002"}},
+		{"single zone with a replica", providers.VersioningEnabled, providers.No, providers.RedundancySingleZone, []providers.Copy{copyAt(awsUSEast1, "dr")}, "", nil},
+		{"multi-zone without replica", providers.VersioningEnabled, providers.No, providers.RedundancyMultiZone, nil, "", nil},
+		{"multi-region without replica", providers.VersioningEnabled, providers.No, providers.RedundancyMultiRegion, nil, "", nil},
+		{"scope not given by the provider", providers.VersioningEnabled, providers.No, "", nil, "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := cleanBucket("b", awsUSEast1)
-			b.Versioning, b.ObjectLock, b.Redundancy, b.Copies = tt.versioning, tt.lock, tt.redundancy, tt.copies
+			b.Versioning, b.ObjectLock, b.RedundancyScope, b.Copies = tt.versioning, tt.lock, tt.redundancy, tt.copies
 			if tt.unknown != "" {
 				b.SetUnknown(tt.unknown, "GetSomething", errors.New("AccessDenied"), "s3:GetSomething")
 			}
@@ -849,7 +851,7 @@ func TestEveryRuleFiresSomewhere(t *testing.T) {
 	}
 	exp := testNow.Add(5 * 24 * time.Hour)
 	ali := withCustody(cleanBucket("acme-cn-orders", aliHangzhou), providers.CustodyNone)
-	ali.Public, ali.Versioning, ali.Redundancy = providers.Yes, providers.VersioningOff, "LRS"
+	ali.Public, ali.Versioning, ali.Redundancy, ali.RedundancyScope = providers.Yes, providers.VersioningOff, "LRS", providers.RedundancySingleZone
 	ali.SetUnknown(providers.FieldPublicAccessBlock, "GetBucketPublicAccessBlock", errors.New("AccessDenied"), "oss:GetBucketPublicAccessBlock")
 	hk := withCustody(cleanBucket("acme-hk", gcsAsiaEast2), providers.CustodyImportedKey)
 	hk.Key.Account, hk.Key.MaterialExpires, hk.Key.State = "other-project", &exp, providers.KeyDisabled

@@ -162,6 +162,12 @@ func (s sse) encryptionName() string {
 
 // applyBucketInfo fills what GetBucketInfo answers. It returns the KMS key
 // to describe, if the custody depends on one.
+// redundancyScope maps OSS's DataRedundancyType onto the neutral scope.
+var redundancyScope = map[string]string{
+	"LRS": providers.RedundancySingleZone,
+	"ZRS": providers.RedundancyMultiZone,
+}
+
 func applyBucketInfo(b *providers.Bucket, info bucketInfo) (keyID string) {
 	applyPlace(b, info.Location, "oss:GetBucketInfo")
 	if info.ExtranetEndpoint != "" || info.IntranetEndpoint != "" {
@@ -179,6 +185,7 @@ func applyBucketInfo(b *providers.Bucket, info bucketInfo) (keyID string) {
 		// ZRS existed, which are all locally redundant.
 		b.Redundancy = "LRS"
 	}
+	b.RedundancyScope = redundancyScope[b.Redundancy]
 	switch strings.ToLower(info.Versioning) {
 	case "enabled":
 		b.Versioning = providers.VersioningEnabled

@@ -67,8 +67,8 @@ func TestParseBucketInfo(t *testing.T) {
 			if !cmp.Equal(b.Endpoints, tt.endpoints) {
 				t.Errorf("endpoints %v", b.Endpoints)
 			}
-			if b.Redundancy != tt.redundancy || b.Versioning != tt.versioning {
-				t.Errorf("redundancy %s versioning %s", b.Redundancy, b.Versioning)
+			if b.Redundancy != tt.redundancy || b.Versioning != tt.versioning || b.RedundancyScope != redundancyScope[tt.redundancy] || b.RedundancyScope == "" {
+				t.Errorf("redundancy %s (%s) versioning %s", b.Redundancy, b.RedundancyScope, b.Versioning)
 			}
 			if b.Encryption != tt.encryption || b.Custody != tt.custody || keyID != tt.keyID {
 				t.Errorf("encryption %s custody %s key %q", b.Encryption, b.Custody, keyID)

@@ -145,7 +145,7 @@ func TestDescribeEveryRecordField(t *testing.T) {
 			State: providers.KeyEnabled, ProviderState: "Enabled", Manager: "1111222233334444",
 			Origin: "Aliyun_KMS", ProtectionLevel: "SOFTWARE"},
 		Copies:     []providers.Copy{{Provider: "alibaba", Bucket: "hz-kms-dr", Region: "us-west-1", Source: providers.CopyReplication}},
-		Redundancy: "ZRS", Versioning: providers.VersioningEnabled, ObjectLock: providers.TriUnknown,
+		Redundancy: "ZRS", RedundancyScope: providers.RedundancyMultiZone, Versioning: providers.VersioningEnabled, ObjectLock: providers.TriUnknown,
 		Public: providers.No, PublicAccessBlock: providers.No,
 		Reachability: providers.Reachability{Reachable: true, Probe: "GetBucketInfo+ListObjectsV2"},
 		Unknowns:     []providers.Unknown{},

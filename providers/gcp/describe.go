@@ -117,6 +117,7 @@ func (p *provider) recordMetadata(ctx context.Context, b *providers.Bucket, a *s
 	case b.LocationType == providers.LocationMultiRegion:
 		b.Redundancy = "multi-region"
 	}
+	b.RedundancyScope = redundancyScope[b.LocationType]
 
 	keyName := ""
 	if a.Encryption != nil {

@@ -151,7 +151,7 @@ func TestAbsentAndStrangeFields(t *testing.T) {
 		b.PublicAccessBlock != providers.Yes || b.Public != providers.No {
 		t.Errorf("mars: %+v", b)
 	}
-	if b := got["oddlock"]; b.ObjectLock != providers.No || b.Redundancy != "dual-region" ||
+	if b := got["oddlock"]; b.ObjectLock != providers.No || b.Redundancy != "dual-region" || b.RedundancyScope != providers.RedundancyMultiRegion ||
 		cmp.Diff([]string{"FI", "NL"}, b.Countries) != "" || len(b.Unknowns) != 0 {
 		t.Errorf("oddlock: %+v", b)
 	}

@@ -140,3 +140,12 @@ func countriesOf(rs []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// redundancyScope maps a location type onto the neutral redundancy scope:
+// a GCS region keeps its data in several zones, dual- and multi-regions in
+// several regions.
+var redundancyScope = map[string]string{
+	providers.LocationRegion:      providers.RedundancyMultiZone,
+	providers.LocationDualRegion:  providers.RedundancyMultiRegion,
+	providers.LocationMultiRegion: providers.RedundancyMultiRegion,
+}
