@@ -1,8 +1,6 @@
 package agent
 
 import (
-	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/reachaudit/reachaudit/providers"
@@ -17,7 +15,7 @@ func resolveCopies(bs []providers.Bucket, declared []DeclaredCopy) {
 		byURI[b.URI] = i
 	}
 	for _, d := range declared {
-		i, ok := byURI[d.From]
+		i, ok := byURI[canonicalURI(d.From)]
 		if !ok {
 			continue
 		}
@@ -25,7 +23,7 @@ func resolveCopies(bs []providers.Bucket, declared []DeclaredCopy) {
 		if err != nil {
 			continue
 		}
-		if j, ok := byURI[d.To]; ok {
+		if j, ok := byURI[canonicalURI(d.To)]; ok {
 			c.Account, c.Region = bs[j].Account, bs[j].Region
 		}
 		bs[i].Copies = append(bs[i].Copies, c)
@@ -43,21 +41,18 @@ func resolveCopies(bs []providers.Bucket, declared []DeclaredCopy) {
 	}
 }
 
-// ParseBucketURI splits s3://name (gs://, oss://) into the plugin and name.
-func ParseBucketURI(s string) (providers.Plugin, string, error) {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return providers.Plugin{}, "", fmt.Errorf("%q is not a bucket URI like s3://name", s)
+// canonicalURI is the URI a record of the bucket s names carries, so that
+// a declared "s3://logs/" finds s3://logs.
+func canonicalURI(s string) string {
+	pl, name, err := providers.ParseBucketURI(s)
+	if err != nil {
+		return s
 	}
-	pl, ok := providers.ByScheme(u.Scheme)
-	if !ok {
-		return providers.Plugin{}, "", fmt.Errorf("%q: no provider plugin for the scheme %q", s, u.Scheme)
-	}
-	return pl, u.Host, nil
+	return pl.URI(name)
 }
 
 func copyFromURI(s string) (providers.Copy, error) {
-	pl, name, err := ParseBucketURI(s)
+	pl, name, err := providers.ParseBucketURI(s)
 	if err != nil {
 		return providers.Copy{}, err
 	}
@@ -69,7 +64,7 @@ func fillCopy(c *providers.Copy, bs []providers.Bucket, byURI map[string]int) {
 	if !ok {
 		return
 	}
-	uri := pl.Scheme + "://" + c.Bucket
+	uri := pl.URI(c.Bucket)
 	if j, seen := byURI[uri]; seen {
 		dst := bs[j]
 		if c.Region == "" {

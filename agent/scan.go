@@ -331,7 +331,7 @@ func describe(ctx context.Context, j job, log *slog.Logger) (b providers.Bucket)
 // listedBucket is the record of a bucket known only from its listing.
 func listedBucket(j job) providers.Bucket {
 	pl, _ := providers.Lookup(j.prov.name)
-	b := providers.NewBucket(j.prov.name, j.ref.Account, j.ref.Name, pl.Scheme+"://"+j.ref.Name)
+	b := providers.NewBucket(j.prov.name, j.ref.Account, j.ref.Name, pl.URI(j.ref.Name))
 	b.Region = j.ref.Region
 	return b
 }

@@ -50,6 +50,9 @@ type Env struct {
 type Plugin struct {
 	Name   string // provider id in records and config: "aws"
 	Scheme string // URI scheme of its buckets: "s3"
+	// ParseName checks what follows "scheme://" in a bucket URI and returns
+	// the bucket's name as records carry it; BareName for a name alone.
+	ParseName func(rest string) (string, error)
 	// Controller is the provider's ultimate parent.
 	Controller Party
 	// NewConfig returns a pointer to an empty configuration, for decoding.
@@ -62,6 +65,19 @@ type Plugin struct {
 	// billing country (and, where the provider has them, partition or
 	// region). Empty: a `contracts:` entry must name its entity.
 	Contracting ContractingTable
+	// OCSF names the provider and its kind of account as OCSF's cloud
+	// profile does.
+	OCSF OCSFCloud
+}
+
+// OCSFCloud is how OCSF names a provider (cloud.provider) and the kind of
+// account its records carry (the account object's type and type_id, from
+// the schema's enum: 10 AWS Account, 11 GCP Project, 13 Azure
+// Subscription, 99 Other).
+type OCSFCloud struct {
+	Provider      string
+	AccountType   string
+	AccountTypeID int
 }
 
 var (
@@ -73,7 +89,8 @@ var (
 // package's init and panics on a duplicate or incomplete registration, which
 // is a programming error.
 func Register(p Plugin) {
-	if p.Name == "" || p.Scheme == "" || p.NewConfig == nil || p.Open == nil || p.Place == nil {
+	if p.Name == "" || p.Scheme == "" || p.NewConfig == nil || p.Open == nil || p.Place == nil || p.ParseName == nil ||
+		p.OCSF.Provider == "" || p.OCSF.AccountType == "" {
 		panic(fmt.Sprintf("providers: incomplete registration of %q", p.Name))
 	}
 	mu.Lock()

@@ -38,18 +38,6 @@ var ocsfStatus = map[string]struct {
 	risk.StatusOpen: {1, "New"}, risk.StatusSuppressed: {3, "Suppressed"},
 }
 
-// ocsfCloud names each provider as OCSF consumers expect it in
-// cloud.provider, with the account type_id that fits its account notion.
-var ocsfCloud = map[string]struct {
-	provider    string
-	accountType int
-	accountName string
-}{
-	"aws":     {"AWS", 10, "AWS Account"},
-	"gcp":     {"GCP", 11, "GCP Project"},
-	"alibaba": {"Alibaba Cloud", 99, "Alibaba Cloud Account"},
-}
-
 type ocsfEvent struct {
 	ActivityID     int              `json:"activity_id"`
 	ActivityName   string           `json:"activity_name"`
@@ -164,11 +152,7 @@ func (e *ocsfEncoder) event(f *risk.Finding) *ocsfEvent {
 	if !ok {
 		st = ocsfStatus[risk.StatusOpen]
 	}
-	cl, ok := ocsfCloud[f.Provider]
-	if !ok {
-		cl.provider, cl.accountType, cl.accountName = f.Provider, 99, f.Provider+" account"
-	}
-	partition := cloudPartition(f.Provider, f.Region)
+	cl, partition := ocsfCloudOf(f.Provider, f.Region)
 	ev := &ocsfEvent{
 		ActivityID: ocsfActivityCreate, ActivityName: "Create",
 		CategoryUID: ocsfCategoryUID, CategoryName: "Findings",
@@ -196,8 +180,8 @@ func (e *ocsfEncoder) event(f *risk.Finding) *ocsfEvent {
 			StatusID:     3, Status: "Fail",
 		},
 		Cloud: ocsfCloudObj{
-			Provider: cl.provider, Region: f.Region, CloudPartition: partition,
-			Account: ocsfAccount{UID: f.Account, Type: cl.accountName, TypeID: cl.accountType},
+			Provider: cl.Provider, Region: f.Region, CloudPartition: partition,
+			Account: ocsfAccount{UID: f.Account, Type: cl.AccountType, TypeID: cl.AccountTypeID},
 		},
 		Unmapped: map[string]any{"evidence": f.Evidence, "jurisdictions": f.Jurisdictions, "risk": f.Risk},
 	}
@@ -282,19 +266,17 @@ func bucketData(b *providers.Bucket) map[string]any {
 	return d
 }
 
-// cloudPartition names the AWS partition of a region; other providers have
-// one partition and get none.
-func cloudPartition(provider, region string) string {
-	if provider != "aws" {
-		return ""
+// ocsfCloudOf asks the provider's plugin how OCSF names it and which
+// partition the region belongs to. A provider no plugin in this build
+// knows (a result read back from history) is named as it is, type Other.
+func ocsfCloudOf(provider, region string) (providers.OCSFCloud, string) {
+	pl, ok := providers.Lookup(provider)
+	if !ok {
+		return providers.OCSFCloud{Provider: provider, AccountType: provider + " account", AccountTypeID: 99}, ""
 	}
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "eusc-"):
-		return "aws-eusc"
+	partition := ""
+	if p, ok := pl.Place(region); ok {
+		partition = p.Partition
 	}
-	return "aws"
+	return pl.OCSF, partition
 }

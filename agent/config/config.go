@@ -213,7 +213,7 @@ func (l *loader) copies(s yamlfile.Section) error {
 	}
 	for i, c := range l.cfg.Copies {
 		for _, u := range []struct{ field, v string }{{"from", c.From}, {"to", c.To}} {
-			if _, _, err := agent.ParseBucketURI(u.v); err != nil {
+			if _, _, err := providers.ParseBucketURI(u.v); err != nil {
 				f := fmt.Sprintf("copies[%d].%s", i, u.field)
 				return &yamlfile.Error{File: l.name, Line: yamlfile.LineOf(l.data, f), Field: f, Msg: err.Error()}
 			}

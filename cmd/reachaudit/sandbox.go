@@ -8,6 +8,7 @@ import (
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/config"
+	"github.com/reachaudit/reachaudit/providers"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
 )
 
@@ -55,7 +56,7 @@ func startSandbox(ctx context.Context, est *sandbox.Estate, sc *agent.ScanConfig
 	d := est.Declarations()
 	for _, c := range d.Copies {
 		for _, u := range []string{c.From, c.To} {
-			if _, _, err := agent.ParseBucketURI(u); err != nil {
+			if _, _, err := providers.ParseBucketURI(u); err != nil {
 				return nil, usageError{fmt.Errorf("estate copies: %w", err)}
 			}
 		}

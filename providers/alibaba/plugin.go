@@ -27,7 +27,9 @@ func init() {
 	providers.Register(providers.Plugin{
 		Name:       name,
 		Scheme:     "oss",
+		ParseName:  providers.BareName,
 		Controller: Controller,
+		OCSF:       providers.OCSFCloud{Provider: "Alibaba Cloud", AccountType: "Alibaba Cloud Account", AccountTypeID: 99},
 		NewConfig:  func() providers.Config { return &Config{} },
 		Open: func(ctx context.Context, cfg providers.Config, env providers.Env) (providers.Provider, error) {
 			c, ok := cfg.(*Config)

@@ -26,7 +26,9 @@ func init() {
 	providers.Register(providers.Plugin{
 		Name:       name,
 		Scheme:     scheme,
+		ParseName:  providers.BareName,
 		Controller: Controller,
+		OCSF:       providers.OCSFCloud{Provider: "AWS", AccountType: "AWS Account", AccountTypeID: 10},
 		NewConfig:  func() providers.Config { return &Config{} },
 		Open: func(ctx context.Context, cfg providers.Config, env providers.Env) (providers.Provider, error) {
 			c, ok := cfg.(*Config)

@@ -29,7 +29,9 @@ func init() {
 	providers.Register(providers.Plugin{
 		Name:        "gcp",
 		Scheme:      "gs",
+		ParseName:   providers.BareName,
 		Controller:  Controller,
+		OCSF:        providers.OCSFCloud{Provider: "GCP", AccountType: "GCP Project", AccountTypeID: 11},
 		NewConfig:   func() providers.Config { return &Config{} },
 		Open:        open,
 		Place:       Place,
