@@ -36,7 +36,7 @@ func TestContractCountsAsControlAxis(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := tt.bucket
 			if b.Provider == "alibaba" {
-				b.Redundancy = "LRS"
+				b.Redundancy, b.RedundancyScope = "LRS", providers.RedundancySingleZone
 			}
 			b.Copies = []providers.Copy{}
 			fs := Evaluate([]providers.Bucket{b}, tt.policy, Options{Now: testNow})
