@@ -37,6 +37,11 @@ type Summary struct {
 	BySeverity map[string]int `json:"by_severity"`
 	ByRisk     map[string]int `json:"by_risk"`
 	ByRule     map[string]int `json:"by_rule"`
+	// Coverage says, per provider, which asked-for accounts were listed
+	// and which could not be; CoverageState sums it up (complete, partial,
+	// none). A run with state none audited nothing.
+	Coverage      map[string]*Coverage `json:"coverage,omitempty"`
+	CoverageState string               `json:"coverage_state,omitempty"`
 	// APICalls counts the provider API calls the run made.
 	APICalls map[string][]providers.OpCount `json:"api_calls,omitempty"`
 	// Delivery counts what outputs could not deliver (filled by the caller

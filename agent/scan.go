@@ -108,13 +108,14 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 		res.RunID = NewRunID(res.StartedAt)
 	}
 
-	opened, errs := openProviders(ctx, cfg, lim, log)
+	book := newCoverageBook()
+	opened, errs := openProviders(ctx, cfg, lim, log, book)
 	res.Errors = append(res.Errors, errs...)
 	if len(opened) == 0 && len(cfg.Providers) > 0 {
 		return nil, fmt.Errorf("no provider could be opened: %s", joinErrors(errs))
 	}
 
-	jobs, errs := listAll(ctx, opened, cfg.Scope, lim.Concurrency)
+	jobs, errs := listAll(ctx, opened, cfg.Scope, lim.Concurrency, book)
 	res.Errors = append(res.Errors, errs...)
 
 	res.Buckets = describeAll(ctx, jobs, lim, cfg.Progress, log)
@@ -133,19 +134,21 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 	}
 	resolveCopies(res.Buckets, cfg.Copies)
 
-	res.Findings = risk.Evaluate(res.Buckets, cfg.Policy, risk.Options{Now: now().UTC(), Scanned: scannedAccounts(res.Buckets)})
+	coverage := book.done()
+	res.Findings = risk.Evaluate(res.Buckets, cfg.Policy, risk.Options{Now: now().UTC(), Scanned: scannedAccounts(res.Buckets), Gaps: book.gaps})
 	if ctx.Err() != nil {
 		res.Partial = true
 		res.Errors = append(res.Errors, RunError{Op: "scan", Error: context.Cause(ctx).Error()})
 	}
 	res.FinishedAt = now().UTC()
+	res.Summary.Coverage = coverage
 	res.Summary = Summarise(res)
 	res.Summary.APICalls = map[string][]providers.OpCount{}
 	for _, o := range opened {
 		res.Summary.APICalls[o.name] = o.calls.Snapshot()
 	}
 	log.Info("scan finished", "run", res.RunID, "buckets", len(res.Buckets), "findings", len(res.Findings),
-		"errors", len(res.Errors), "seconds", res.FinishedAt.Sub(res.StartedAt).Seconds())
+		"errors", len(res.Errors), "coverage", res.Summary.CoverageState, "seconds", res.FinishedAt.Sub(res.StartedAt).Seconds())
 	return res, nil
 }
 
@@ -162,7 +165,7 @@ type openProvider struct {
 	calls *providers.Calls
 }
 
-func openProviders(ctx context.Context, cfg ScanConfig, lim Limits, log *slog.Logger) ([]openProvider, []RunError) {
+func openProviders(ctx context.Context, cfg ScanConfig, lim Limits, log *slog.Logger, book *coverageBook) ([]openProvider, []RunError) {
 	names := make([]string, 0, len(cfg.Providers))
 	for n := range cfg.Providers {
 		if inScope(cfg.Scope.Providers, n) {
@@ -182,6 +185,8 @@ func openProviders(ctx context.Context, cfg ScanConfig, lim Limits, log *slog.Lo
 		p, err := pl.Open(ctx, cfg.Providers[n], providers.Env{Logger: log.With("provider", n), Calls: calls})
 		if err != nil {
 			errs = append(errs, RunError{Provider: n, Op: "open", Error: err.Error()})
+			book.asked(n, "*")
+			book.failed(n, "*", "open", err)
 			continue
 		}
 		out = append(out, openProvider{name: n, p: p, calls: calls})
@@ -197,7 +202,7 @@ type job struct {
 // listAll lists every account of every provider, a few at a time, and
 // returns the buckets interleaved across accounts so that the per-account
 // caps do not leave workers idle behind one large account.
-func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrency int) ([]job, []RunError) {
+func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrency int, book *coverageBook) ([]job, []RunError) {
 	type acct struct {
 		prov *openProvider
 		id   string
@@ -209,13 +214,20 @@ func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrenc
 	for i := range opened {
 		o := &opened[i]
 		ids, err := o.p.Accounts(ctx)
+		if d, ok := o.p.(providers.Discoverer); ok {
+			book.discovered(o.name, d.Discovery())
+		}
 		if err != nil {
 			errs = append(errs, RunError{Provider: o.name, Op: "accounts", Error: err.Error()})
+			book.asked(o.name, "*")
+			book.failed(o.name, "*", "accounts", err)
 			continue
 		}
+		book.of(o.name)
 		for _, id := range ids {
 			if inScope(scope.Accounts, id) {
 				accts = append(accts, &acct{prov: o, id: id})
+				book.asked(o.name, id)
 			}
 		}
 	}
@@ -253,6 +265,9 @@ func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrenc
 	for _, a := range accts {
 		if a.err != nil {
 			errs = append(errs, RunError{Provider: a.prov.name, Account: a.id, Op: "list", Error: a.err.Error()})
+			book.failed(a.prov.name, a.id, "list", a.err)
+		} else {
+			book.listed(a.prov.name, a.id)
 		}
 	}
 	return jobs, errs

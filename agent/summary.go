@@ -11,6 +11,8 @@ func Summarise(r *Result) Summary {
 		BySeverity:        map[string]int{},
 		ByRisk:            map[string]int{},
 		ByRule:            map[string]int{},
+		Coverage:          r.Summary.Coverage,
+		CoverageState:     CoverageState(r.Summary.Coverage),
 		APICalls:          r.Summary.APICalls,
 		Delivery:          r.Summary.Delivery,
 	}

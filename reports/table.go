@@ -58,6 +58,7 @@ func encodeTable(w io.Writer, r *agent.Result, opts Options) error {
 		}
 	}
 	t.printf("\n")
+	t.coverage(r)
 
 	for _, rk := range risks {
 		n := 0
@@ -179,4 +180,38 @@ func termSafe(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// coverage says what the run covered, per provider, so that "0 buckets"
+// never reads as a clean result when accounts could not be listed.
+func (t *tableWriter) coverage(r *agent.Result) {
+	s := &r.Summary
+	if s.Coverage == nil {
+		return
+	}
+	switch s.CoverageState {
+	case agent.CoverageNone:
+		t.printf("%s: no account it was asked to cover could be listed; 0 buckets is not a clean result\n",
+			t.style(severityStyle[risk.Critical], "NOTHING AUDITED"))
+	case agent.CoveragePartial:
+		t.printf("%s: some accounts could not be listed (UNK-002); nothing in them was audited\n",
+			t.style(severityStyle[risk.High], "PARTIAL COVERAGE"))
+	}
+	for _, name := range sortedKeys(s.Coverage) {
+		c := s.Coverage[name]
+		t.printf("coverage %s: %d/%d listed", termSafe(name), len(c.Listed), len(c.Asked))
+		if len(c.Partitions) > 0 {
+			t.printf(" in %s", termSafe(strings.Join(c.Partitions, ", ")))
+		}
+		if c.Source != "" && c.Source != "config" {
+			t.printf(" (found by %s)", termSafe(c.Source))
+		}
+		for _, k := range sortedKeys(c.Skipped) {
+			t.printf(", %d %s skipped", c.Skipped[k], termSafe(k))
+		}
+		if len(c.Failed) > 0 {
+			t.printf(", %s %s", t.style(severityStyle[risk.High], "failed:"), termSafe(strings.Join(c.Failed, ", ")))
+		}
+		t.printf("\n")
+	}
 }

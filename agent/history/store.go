@@ -59,11 +59,14 @@ type Run struct {
 	Result   *agent.Result `json:"result,omitempty"`
 }
 
-// StatusOf classifies a scan's outcome: failed without a result, partial
+// StatusOf classifies a scan's outcome: failed without a result or with
+// nothing covered, partial
 // when the result was cut short, carries run errors or came with an error.
 func StatusOf(res *agent.Result, err error) Status {
 	switch {
-	case res == nil:
+	case res == nil, res.Summary.CoverageState == agent.CoverageNone:
+		// A run that could list nothing it was asked to cover audited
+		// nothing, whatever its (empty) findings say.
 		return StatusFailed
 	case err != nil || res.Partial || len(res.Errors) > 0:
 		return StatusPartial

@@ -23,6 +23,21 @@ type Options struct {
 	// covered. For a provider the policy's organisation does not name, they
 	// are the organisation (EXP-008); nil: the accounts of the buckets.
 	Scanned map[string][]string
+	// Gaps are what the scan was asked to cover and could not list; each
+	// is an UNK-002 finding.
+	Gaps []Gap
+}
+
+// Gap is an account, project or region the scan was asked to cover and
+// could not list, with the call that failed. Account "*" stands for every
+// account of the provider (its accounts could not be found at all).
+type Gap struct {
+	Provider   string
+	Account    string
+	Region     string
+	API        string
+	Error      string
+	Permission string
 }
 
 // materialWarning is how far ahead BLK-004 looks at imported key material.
@@ -36,6 +51,9 @@ func Evaluate(buckets []providers.Bucket, p Policy, opts Options) []Finding {
 	var out []Finding
 	for i := range buckets {
 		out = append(out, j.bucket(&buckets[i])...)
+	}
+	for _, g := range opts.Gaps {
+		out = append(out, j.gap(g))
 	}
 	slices.SortFunc(out, func(a, b Finding) int {
 		return cmp.Or(
@@ -425,6 +443,27 @@ func (j *judge) bucket(b *providers.Bucket) []Finding {
 		out = append(out, j.finish(b, d))
 	}
 	return out
+}
+
+// gap is the UNK-002 finding of an account that could not be listed. It
+// stands on the account's place in the report as a bucket named "*", so
+// that exceptions (aws:123456789012:*) and every format treat it like any
+// other finding.
+func (j *judge) gap(g Gap) Finding {
+	b := &providers.Bucket{Provider: g.Provider, Account: g.Account, Name: "*", Region: g.Region}
+	api, perm := g.API, g.Permission
+	if perm == "" {
+		perm = "the permission " + api + " needs"
+	}
+	d := draft{
+		rule: "UNK-002", severity: byID["UNK-002"].Severity, subject: g.Region + "|" + api,
+		evidence: map[string]any{"account": g.Account, "api": api, "error": g.Error, "permission": g.Permission},
+		vars:     map[string]string{"permission": perm, "api": api},
+	}
+	if g.Region != "" {
+		d.evidence["region"] = g.Region
+	}
+	return j.finish(b, d)
 }
 
 // finish applies the modifiers and fills in what every finding carries.

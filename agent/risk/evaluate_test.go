@@ -859,7 +859,8 @@ func TestEveryRuleFiresSomewhere(t *testing.T) {
 	hk.Reachability = providers.Reachability{Probe: "buckets.get", Failure: providers.FailTimeout, Error: "deadline exceeded"}
 	sovKMS := withCustody(cleanBucket("acme-sov-kms", awsEUSC), providers.CustodyProviderKMS)
 	sovSSE := withCustody(cleanBucket("acme-sov-sse", awsEUSC), providers.CustodyProviderManaged)
-	fs := Evaluate([]providers.Bucket{ali, hk, sovKMS, sovSSE}, p, Options{Now: testNow})
+	unlisted := Gap{Provider: "aws", Account: "444455556666", API: "ListBuckets", Error: "HTTP 403 AccessDenied", Permission: "s3:ListAllMyBuckets"}
+	fs := Evaluate([]providers.Bucket{ali, hk, sovKMS, sovSSE}, p, Options{Now: testNow, Gaps: []Gap{unlisted}})
 	fired := map[string]bool{}
 	for _, f := range fs {
 		fired[f.Rule] = true
@@ -891,5 +892,45 @@ func BenchmarkEvaluate(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Evaluate(buckets, p, Options{Now: testNow})
+	}
+}
+
+// An account that could not be listed is an UNK-002 finding on bucket "*"
+// naming the account, the API, the error and the permission; exceptions
+// apply to it like to any finding.
+func TestUnlistedAccountIsUNK002(t *testing.T) {
+	p, err := DemoPolicy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gaps := []Gap{
+		{Provider: "aws", Account: "444455556666", API: "ListBuckets", Error: "HTTP 403 AccessDenied: denied", Permission: "s3:ListAllMyBuckets"},
+		{Provider: "gcp", Account: "*", API: "SearchProjects", Error: "PermissionDenied"},
+	}
+	fs := Evaluate(nil, p, Options{Now: testNow, Gaps: gaps})
+	if len(fs) != 2 {
+		t.Fatalf("findings %+v", fs)
+	}
+	aws := fs[0]
+	if aws.Rule != "UNK-002" || aws.Risk != RiskUnknown || aws.Severity != High || aws.Bucket != "*" || aws.Account != "444455556666" || aws.Provider != "aws" {
+		t.Errorf("finding %+v", aws)
+	}
+	want := map[string]any{"account": "444455556666", "api": "ListBuckets", "error": "HTTP 403 AccessDenied: denied", "permission": "s3:ListAllMyBuckets"}
+	if diff := cmp.Diff(want, aws.Evidence); diff != "" {
+		t.Errorf("evidence (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(aws.Remediation, "s3:ListAllMyBuckets") || !strings.Contains(aws.Remediation, "ListBuckets") || !strings.Contains(aws.Remediation, "aws:444455556666:*") {
+		t.Errorf("remediation %q", aws.Remediation)
+	}
+	if !strings.Contains(fs[1].Remediation, "the permission SearchProjects needs") {
+		t.Errorf("remediation without a permission %q", fs[1].Remediation)
+	}
+	if aws.ID != Evaluate(nil, p, Options{Now: testNow, Gaps: gaps[:1]})[0].ID {
+		t.Error("UNK-002 id is not stable")
+	}
+	p.Exceptions = []Exception{{Rule: "UNK-002", Resource: "aws:444455556666:*", Reason: "account being closed"}}
+	fs = Evaluate(nil, p, Options{Now: testNow, Gaps: gaps})
+	if fs[0].Status != StatusSuppressed || fs[1].Status != StatusOpen {
+		t.Errorf("exception: %s %s", fs[0].Status, fs[1].Status)
 	}
 }

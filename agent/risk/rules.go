@@ -153,6 +153,13 @@ var catalogue = []Rule{
 		LegalBasis:  none,
 		Remediation: "Grant {permission} to the identity the audit runs as, so that {api} can read {field}.",
 	},
+	{
+		ID: "UNK-002", Risk: RiskUnknown, Severity: High,
+		Title:       "An account the audit was asked to cover could not be listed",
+		Description: "The buckets of an account, project or region the scan was asked to cover could not be listed (or the account could not be entered), so nothing in it was audited; its absence from the findings is not a clean result. The finding names the API, the error and the permission to grant.",
+		LegalBasis:  none,
+		Remediation: "Grant {permission} to the identity the audit runs as, so that {api} can list {bucket}; until then nothing in it is audited.",
+	},
 }
 
 // Rules returns the catalogue, in order. The slices are copies.

@@ -34,6 +34,7 @@ func TestCatalogueMatchesDesign(t *testing.T) {
 		{"HYG-001", RiskHygiene, Low},
 		{"HYG-002", RiskHygiene, Low},
 		{"UNK-001", RiskUnknown, Medium},
+		{"UNK-002", RiskUnknown, High},
 	}
 	var got []row
 	for _, r := range Rules() {

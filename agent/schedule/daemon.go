@@ -481,6 +481,8 @@ func (d *Daemon) finish(log *slog.Logger, p *plan, s Schedule, started time.Time
 		run.Error = "cut short: " + ctxErr.Error()
 	case res == nil:
 		run.Error = "the scan returned no result"
+	case res.Summary.CoverageState == agent.CoverageNone:
+		run.Error = "nothing was audited: no account it was asked to cover could be listed (see its UNK-002 findings)"
 	}
 	if res != nil {
 		var prev *agent.Result

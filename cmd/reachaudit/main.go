@@ -41,6 +41,12 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// coverageError marks a run that did not cover what it was asked to: exit 1.
+type coverageError struct{ err error }
+
+func (e coverageError) Error() string { return e.err.Error() }
+func (e coverageError) Unwrap() error { return e.err }
+
 // findingsError is returned when findings reach --fail-on: exit 3.
 type findingsError struct {
 	n         int

@@ -136,8 +136,13 @@ func TestDemoFiresEveryRule(t *testing.T) {
 	if clean["aws"] == 0 || clean["gcp"] == 0 {
 		t.Errorf("the demo should keep some buckets clean, got %v", clean)
 	}
-	if len(r.Errors) != 0 {
+	// The one project the demo's scanner may not list (UNK-002) is its
+	// only run error, and the run says its coverage is partial.
+	if len(r.Errors) != 1 || r.Errors[0].Account != "northwind-research" || r.Errors[0].Op != "list" {
 		t.Errorf("demo run errors: %+v", r.Errors)
+	}
+	if r.Summary.CoverageState != agent.CoveragePartial {
+		t.Errorf("demo coverage %q, want partial", r.Summary.CoverageState)
 	}
 }
 

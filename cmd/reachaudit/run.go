@@ -21,6 +21,10 @@ type outputFlags struct {
 	format string
 	out    string
 	failOn string
+	// allowPartial accepts a run that could list some of the accounts it
+	// was asked to cover and not others; a run that listed none fails
+	// whatever it says.
+	allowPartial bool
 }
 
 func (o *outputFlags) add(cmd *cobra.Command) {
@@ -59,7 +63,43 @@ func (o *outputFlags) render(r *agent.Result) error {
 	} else if err := writeFileAtomic(o.out, write); err != nil {
 		return err
 	}
+	if err := o.coverageGate(r); err != nil {
+		return err
+	}
 	return o.gate(r)
+}
+
+// coverageGate fails a run that audited nothing, and one that missed some
+// of what it was asked to cover unless --allow-partial accepts it (its
+// UNK-002 findings then meet --fail-on like any other). It comes after the
+// report, which says the same.
+func (o *outputFlags) coverageGate(r *agent.Result) error {
+	state := r.Summary.CoverageState
+	if state == agent.CoverageNone {
+		return coverageError{fmt.Errorf("nothing was audited: no account it was asked to cover could be listed (%s)", failedAccounts(r))}
+	}
+	if state == agent.CoveragePartial && !o.allowPartial {
+		return coverageError{fmt.Errorf("partial audit: %s could not be listed (their UNK-002 findings say why); --allow-partial accepts such a run", failedAccounts(r))}
+	}
+	return nil
+}
+
+// failedAccounts names the accounts that could not be listed, and why.
+func failedAccounts(r *agent.Result) string {
+	var parts []string
+	for _, f := range r.Findings {
+		if f.Rule == "UNK-002" {
+			parts = append(parts, fmt.Sprintf("%s %s: %v", f.Provider, f.Account, f.Evidence["error"]))
+		}
+	}
+	if len(parts) == 0 {
+		return "no provider account was configured"
+	}
+	const most = 5
+	if len(parts) > most {
+		parts = append(parts[:most], fmt.Sprintf("and %d more", len(parts)-most))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (o *outputFlags) gate(r *agent.Result) error {

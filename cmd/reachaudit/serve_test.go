@@ -28,7 +28,8 @@ func TestSandboxServeThenScan(t *testing.T) {
 	cfg, env, stop := serveSandbox(t, bin, dir, estate, 0)
 	defer stop()
 	out := filepath.Join(dir, "result.json")
-	scan := exec.Command(bin, "scan", "--config", cfg, "--format", "json", "--out", out)
+	// The demo estate holds a project the scanner may not list.
+	scan := exec.Command(bin, "scan", "--config", cfg, "--format", "json", "--out", out, "--allow-partial")
 	scan.Env = append(os.Environ(), env...)
 	if msg, err := scan.CombinedOutput(); err != nil {
 		t.Fatalf("scan: %v\n%s", err, msg)
@@ -42,8 +43,8 @@ func TestSandboxServeThenScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := demoResult(t, "--estate", estate)
-	if len(got.Errors) != 0 {
-		t.Errorf("run errors: %+v", got.Errors)
+	if len(got.Errors) != len(want.Errors) {
+		t.Errorf("run errors: %+v, in-process demo: %+v", got.Errors, want.Errors)
 	}
 	if got.Summary.Buckets != want.Summary.Buckets || got.Summary.Findings != want.Summary.Findings {
 		t.Errorf("scan through serve: %d buckets, %d findings; in-process demo of the same estate: %d, %d",

@@ -228,7 +228,8 @@ func (p *provider) List(ctx context.Context, account string) ([]providers.Bucket
 			return parseListBuckets(body)
 		})
 		if err != nil {
-			return nil, fmt.Errorf("alibaba account %s: ListBuckets: %w", account, err)
+			return nil, &providers.APIError{API: "oss:ListBuckets", Permission: "oss:ListBuckets",
+				Err: fmt.Errorf("alibaba account %s: ListBuckets: %w", account, err)}
 		}
 		if res.Owner.ID != "" && res.Owner.ID != account {
 			return nil, fmt.Errorf("alibaba account %s: the credentials belong to account %s", account, res.Owner.ID)

@@ -184,7 +184,7 @@ func (p *Provider) credentialsFor(account string) aws.CredentialsProvider {
 	if c, ok := p.creds[account]; ok {
 		return c
 	}
-	arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", partitionOf(p.region), account, p.cfg.RoleName)
+	arn := p.roleARN(account)
 	client := sts.NewFromConfig(p.base, p.stsOptions)
 	assume := stscreds.NewAssumeRoleProvider(client, arn, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = "reachaudit"
@@ -192,7 +192,7 @@ func (p *Provider) credentialsFor(account string) aws.CredentialsProvider {
 			o.ExternalID = aws.String(p.cfg.ExternalID)
 		}
 	})
-	c := aws.NewCredentialsCache(countedCredentials{p: p, inner: assume})
+	c := aws.NewCredentialsCache(countedCredentials{p: p, inner: assume, arn: arn})
 	p.creds[account] = c
 	return c
 }
@@ -202,14 +202,23 @@ func (p *Provider) credentialsFor(account string) aws.CredentialsProvider {
 type countedCredentials struct {
 	p     *Provider
 	inner aws.CredentialsProvider
+	arn   string
 }
 
+// Retrieve assumes the role. A refusal names the role and the grant, which
+// the account's UNK-002 carries when its buckets cannot be listed.
 func (c countedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	creds, err := call(ctx, c.p, "AssumeRole", c.inner.Retrieve)
 	if err != nil {
-		return creds, fmt.Errorf("assume role: %w", shortError(err))
+		return creds, &providers.APIError{API: "sts:AssumeRole", Err: fmt.Errorf("assume role %s: %w", c.arn, shortError(err)),
+			Permission: "sts:AssumeRole on " + c.arn + " (and a trust policy on the role that lets the audit's identity assume it)"}
 	}
 	return creds, nil
+}
+
+// roleARN is the role assumed in account.
+func (p *Provider) roleARN(account string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", partitionOf(p.region), account, p.cfg.RoleName)
 }
 
 func (p *Provider) stsOptions(o *sts.Options) {

@@ -119,7 +119,7 @@ func (p *Provider) Accounts(ctx context.Context) ([]string, error) {
 		return client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("aws: find the account of the default credentials: %w", shortError(err))
+		return nil, &providers.APIError{API: "sts:GetCallerIdentity", Err: fmt.Errorf("aws: find the account of the default credentials: %w", shortError(err))}
 	}
 	if out.Account == nil || *out.Account == "" {
 		return nil, errors.New("aws: GetCallerIdentity answered no account")
@@ -138,7 +138,7 @@ func (p *Provider) List(ctx context.Context, account string) ([]providers.Bucket
 			return client.ListBuckets(ctx, in)
 		})
 		if err != nil {
-			return refs, fmt.Errorf("aws: list buckets of account %s: %w", account, shortError(err))
+			return refs, listError(fmt.Errorf("aws: list buckets of account %s: %w", account, shortError(err)), err)
 		}
 		for _, bk := range out.Buckets {
 			ref := providers.BucketRef{Account: account, Name: aws.ToString(bk.Name), Region: aws.ToString(bk.BucketRegion)}
@@ -171,4 +171,15 @@ func (p *Provider) List(ctx context.Context, account string) ([]providers.Bucket
 // the per-call timeout.
 func call[T any](ctx context.Context, p *Provider, op string, fn func(context.Context) (T, error)) (T, error) {
 	return providers.CallTimeout(ctx, p.calls, op, p.timeout, fn)
+}
+
+// listError names the call that kept an account from being listed: the
+// role that could not be assumed in it (which fails inside the SDK's
+// credential refresh, before ListBuckets is sent), or ListBuckets itself.
+func listError(err, cause error) error {
+	var ae *providers.APIError
+	if errors.As(cause, &ae) {
+		return &providers.APIError{API: ae.API, Permission: ae.Permission, Err: err}
+	}
+	return &providers.APIError{API: "ListBuckets", Permission: "s3:ListAllMyBuckets", Err: err}
 }

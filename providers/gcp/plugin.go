@@ -155,7 +155,8 @@ func (p *provider) List(ctx context.Context, project string) ([]providers.Bucket
 				return page, err
 			})
 		if err != nil {
-			return nil, fmt.Errorf("gcp: list buckets of project %s: %w", project, explain(err, "storage.buckets.list"))
+			return nil, &providers.APIError{API: "storage.buckets.list", Permission: "storage.buckets.list",
+				Err: fmt.Errorf("gcp: list buckets of project %s: %w", project, explain(err, "storage.buckets.list"))}
 		}
 		p.mu.Lock()
 		for _, a := range page {

@@ -21,6 +21,9 @@ type Account struct {
 	ID      string   `yaml:"id"`
 	Keys    []Key    `yaml:"keys"`
 	Buckets []Bucket `yaml:"buckets"`
+	// Throttle answers SlowDown (S3) or Throttling (KMS, STS) to the
+	// account's requests above its rate.
+	Throttle *sandbox.Throttle `yaml:"throttle"`
 }
 
 // Key is a KMS key.
@@ -102,6 +105,7 @@ func (e *Estate) Validate(c *yamlfile.Check) {
 			c.Errorf(p+".id", "account %s is also accounts[%d]", a.ID, j)
 		}
 		accounts[a.ID] = i
+		a.Throttle.Validate(c, p+".throttle")
 	}
 	keys := map[string]Key{} // account/id
 	for i, a := range e.Accounts {

@@ -111,6 +111,10 @@ func (s *Server) Endpoints() map[string]string {
 // Requests is the number of requests received so far, answered or not.
 func (s *Server) Requests() int64 { return s.requests.Load() }
 
+// Throttled is the number of requests answered with a throttling error
+// because their account was over its estate `throttle:` rate.
+func (s *Server) Throttled() int64 { return s.w.budgets.Refused() }
+
 // Close stops the server and releases requests held by timeout faults.
 func (s *Server) Close() error {
 	var err error
@@ -209,7 +213,11 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			rep = svc.authError(c)
 			break
 		}
-		switch kind := s.opts.Faults.Match(c.op, c.bucket); kind {
+		kind := s.opts.Faults.Match(c.op, c.bucket)
+		if kind == "" && !s.w.budgets.Allow(c.auth.principal.account) {
+			kind = sandbox.FaultThrottle
+		}
+		switch kind {
 		case "":
 			rep = svc.handle(c)
 		case sandbox.FaultTimeout:

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/reachaudit/reachaudit/providers/sandbox"
 )
 
 // world is the estate compiled for serving. Everything but the temporary
@@ -31,6 +33,8 @@ type world struct {
 	managedDeny map[string]map[string]bool
 	// orgAccounts are the estate's accounts that hold buckets, in order.
 	orgAccounts []string
+	// budgets are the accounts' request rates (estate `throttle:`).
+	budgets sandbox.Budgets
 }
 
 type account struct {
@@ -100,6 +104,7 @@ func build(e *Estate, now time.Time) (*world, error) {
 			w.orgAccounts = append(w.orgAccounts, a.ID)
 		}
 		acct.user = w.newUser(a.ID, "reachaudit-sandbox")
+		w.budgets.Set(a.ID, a.Throttle)
 		w.longTerm[acct.user.akid] = acct.user
 		for _, k := range a.Keys {
 			kk := &key{
