@@ -132,10 +132,14 @@ outputs:
 	waitFor(t, "/healthz", 30*time.Second, func() bool { c, _ := get(base + "/healthz"); return c == 200 })
 	waitFor(t, "a run's findings in the file output", 60*time.Second, func() bool { return countLines(out) > 0 })
 	waitFor(t, "/readyz", 10*time.Second, func() bool { c, _ := get(base + "/readyz"); return c == 200 })
-	code, metrics := get(base + "/metrics")
-	if code != 200 {
-		t.Fatalf("/metrics: %d", code)
-	}
+	// The file output gets the findings before the run is recorded and
+	// counted: wait for the metrics to show it.
+	var metrics string
+	waitFor(t, "/metrics of the first run", 10*time.Second, func() bool {
+		var code int
+		code, metrics = get(base + "/metrics")
+		return code == 200 && strings.Contains(metrics, "reachaudit_buckets{")
+	})
 	for _, want := range []string{`reachaudit_runs_total{result="ok"}`, `reachaudit_buckets{country="CN",provider="alibaba"}`,
 		`reachaudit_api_calls_total{op="GetBucketEncryption",provider="aws"}`, "reachaudit_last_success_timestamp_seconds"} {
 		if !strings.Contains(metrics, want) {
