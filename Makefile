@@ -6,7 +6,12 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Packages whose tests exercise concurrency run under the race detector in CI.
 RACE_PKGS := ./agent/... ./reports/... ./providers/... ./cmd/...
 
-.PHONY: all build demo test bench lint fmt clean
+# Packages with fuzz targets (go test -list '^Fuzz' finds them in each).
+FUZZ_PKGS := ./agent ./agent/config ./agent/risk ./agent/schedule ./providers/sandbox \
+	./providers/alibaba ./reports ./reports/spool ./reports/outputs ./internal/yamlfile
+FUZZTIME ?= 30s
+
+.PHONY: all build demo test bench lint fmt clean fuzz
 
 all: build
 
@@ -22,10 +27,21 @@ demo: build
 test: build
 ifeq ($(CI),true)
 	$(GO) test -count=1 -timeout 12m -race $(RACE_PKGS)
-	$(GO) test -count=1 -timeout 12m ./deploy/...
+	$(GO) test -count=1 -timeout 12m ./deploy/... ./internal/...
 else
 	$(GO) test -count=1 -timeout 12m ./...
 endif
+
+# make fuzz: every fuzz target for FUZZTIME each (the seed corpus under each
+# package's testdata/fuzz runs in every make test too). A crasher is written
+# to testdata/fuzz/<target>/ and fails the run.
+fuzz:
+	@set -e; for pkg in $(FUZZ_PKGS); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$t for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg; \
+	  done; \
+	done
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/reachaudit/ ./reports/

@@ -14,6 +14,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 
+	"github.com/reachaudit/reachaudit/internal/iso3166"
 	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers"
 )
@@ -237,6 +238,27 @@ func (f *policyFile) Validate(c *yamlfile.Check) {
 	if f.Residency != nil {
 		checkCountries(c, "residency.allowed", f.Residency.Allowed)
 	}
+	// A country both home and of concern would make every rule about it
+	// fire and not fire at once; the profile's lists count too.
+	if f.Profile == nil || profiles[*f.Profile].Profile != "" {
+		p := f.resolve()
+		home := map[string]bool{}
+		for _, cc := range p.Home {
+			home[cc] = true
+		}
+		for i, cc := range p.Concern {
+			if home[cc] {
+				at := "concern"
+				if f.Concern != nil {
+					at = fmt.Sprintf("concern[%d]", i)
+				} else if f.Home != nil {
+					at = "home"
+				}
+				c.Errorf(at, "%s is both a home country and a country of concern", cc)
+				break
+			}
+		}
+	}
 	if f.SensitiveTags != nil {
 		for _, k := range sortedKeys(*f.SensitiveTags) {
 			at := "sensitive_tags." + k
@@ -324,6 +346,8 @@ func checkCountries(c *yamlfile.Check, at string, list *[]string) {
 	for i, cc := range *list {
 		if !countryCode.MatchString(cc) {
 			c.Errorf(fmt.Sprintf("%s[%d]", at, i), "%q is not an ISO 3166-1 alpha-2 country code (two upper-case letters)", cc)
+		} else if !iso3166.Valid(cc) {
+			c.Errorf(fmt.Sprintf("%s[%d]", at, i), "%q is not an assigned ISO 3166-1 alpha-2 country code", cc)
 		}
 	}
 }

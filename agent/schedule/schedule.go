@@ -49,12 +49,42 @@ func Parse(spec string) (cron.Schedule, error) {
 	if (strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ=")) && !strings.Contains(spec, " ") {
 		return nil, fmt.Errorf("%q names a time zone but no schedule", spec)
 	}
+	if d, ok := Interval(spec); ok && d < time.Second {
+		// cron rounds these up to a second: "@every 1ms" or "@every -1h"
+		// would run every second.
+		return nil, fmt.Errorf("%q: the interval must be at least 1s", spec)
+	}
 	s, err := parser.Parse(spec)
 	if err != nil {
 		return nil, fmt.Errorf("%q: %w", spec, err)
 	}
+	// A spec such as "0 0 30 2 *" parses but names no date: cron looks
+	// five years ahead and gives up, and the schedule would never run.
+	if s.Next(time.Now()).IsZero() {
+		return nil, fmt.Errorf("%q names no date that exists, so it would never run", spec)
+	}
 	return s, nil
 }
+
+// Interval returns the interval of an "@every" spec; ok is false for any
+// other spec (or one whose interval does not parse).
+func Interval(spec string) (d time.Duration, ok bool) {
+	spec = strings.TrimSpace(spec)
+	if i := strings.IndexByte(spec, ' '); i >= 0 && (strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ=")) {
+		spec = strings.TrimSpace(spec[i+1:])
+	}
+	rest, found := strings.CutPrefix(spec, "@every ")
+	if !found {
+		return 0, false
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(rest))
+	return d, err == nil
+}
+
+// MinInterval is the shortest "@every" a schedule may use against real
+// providers: a shorter one would scan again before a scan of any size ends
+// and burn the accounts' API quotas. The sandbox is exempt, for tests.
+const MinInterval = time.Minute
 
 // Validate checks one schedule; paths are relative to it.
 func (s *Schedule) Validate(c *yamlfile.Check) { s.validate(c, "") }

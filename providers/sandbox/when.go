@@ -80,17 +80,27 @@ func parseRel(s string) (time.Duration, error) {
 	body := s[1:]
 	if strings.HasSuffix(body, "d") {
 		n, err := strconv.Atoi(strings.TrimSuffix(body, "d"))
-		if err != nil {
+		if err != nil || n < 0 {
 			return 0, fmt.Errorf("%q: want a whole number of days like +20d", s)
+		}
+		if n > maxRelDays {
+			return 0, fmt.Errorf("%q: more than %d days away", s, maxRelDays)
 		}
 		return sign * time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(body)
-	if err != nil {
+	if err != nil || d < 0 {
 		return 0, fmt.Errorf("%q: want a relative time like +20d or -36h", s)
+	}
+	if d > maxRelDays*24*time.Hour {
+		return 0, fmt.Errorf("%q: more than %d days away", s, maxRelDays)
 	}
 	return sign * d, nil
 }
+
+// maxRelDays bounds a relative time to a century, far inside what a
+// time.Duration holds (292 years): "+106752d" once wrapped to the 1700s.
+const maxRelDays = 36500
 
 func formatRel(d time.Duration) string {
 	sign := "+"

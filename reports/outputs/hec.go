@@ -121,12 +121,9 @@ func (s *hecSink) send(ctx context.Context, batch [][]byte) (int, error) {
 		req.Header.Set("Content-Encoding", "gzip")
 		return req, nil
 	}, func(status int, b []byte) error {
-		answer = hecAnswer{}
-		_ = json.Unmarshal(b, &answer)
-		if status != http.StatusOK || answer.Code != 0 {
-			return fmt.Errorf("HEC answered %d: %s (code %d)", status, answer.Text, answer.Code)
-		}
-		return nil
+		var err error
+		answer, err = parseHECEvent(status, b)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("splunk-hec: %w", err)
@@ -140,6 +137,32 @@ func (s *hecSink) send(ctx context.Context, batch [][]byte) (int, error) {
 		}
 	}
 	return len(batch), nil
+}
+
+// parseHECEvent reads the event endpoint's answer. The answer's text comes
+// from the server and is quoted, so a hostile one cannot write control
+// bytes into the log.
+func parseHECEvent(status int, b []byte) (hecAnswer, error) {
+	var answer hecAnswer
+	_ = json.Unmarshal(b, &answer) // a body that is not JSON leaves Code 0: the status decides
+	if status != http.StatusOK || answer.Code != 0 {
+		return answer, fmt.Errorf("HEC answered %d: %q (code %d)", status, answer.Text, answer.Code)
+	}
+	return answer, nil
+}
+
+// parseHECAck reads the ack endpoint's answer: whether ackID is confirmed.
+func parseHECAck(status int, b []byte, ackID int64) (bool, error) {
+	if status != http.StatusOK {
+		return false, fmt.Errorf("ack endpoint answered %d: %q", status, strings.TrimSpace(string(b)))
+	}
+	var a struct {
+		Acks map[string]bool `json:"acks"`
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return false, fmt.Errorf("ack answer: %w", err)
+	}
+	return a.Acks[strconv.FormatInt(ackID, 10)], nil
 }
 
 func (s *hecSink) headers(req *http.Request) {
@@ -163,17 +186,9 @@ func (s *hecSink) waitAck(ctx context.Context, ackID int64) error {
 			s.headers(req)
 			return req, nil
 		}, func(status int, b []byte) error {
-			var a struct {
-				Acks map[string]bool `json:"acks"`
-			}
-			if status != http.StatusOK {
-				return fmt.Errorf("ack endpoint answered %d: %s", status, strings.TrimSpace(string(b)))
-			}
-			if err := json.Unmarshal(b, &a); err != nil {
-				return fmt.Errorf("ack answer: %w", err)
-			}
-			acked = a.Acks[strconv.FormatInt(ackID, 10)]
-			return nil
+			var err error
+			acked, err = parseHECAck(status, b, ackID)
+			return err
 		})
 		if err != nil {
 			return err
