@@ -7,13 +7,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"math"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers"
 )
 
@@ -59,6 +63,25 @@ type Limits struct {
 	PerAccount int `yaml:"per_account" json:"per_account"`
 	// Rate is the most API calls per second per provider; absent or 0: no cap.
 	Rate map[string]float64 `yaml:"rate" json:"rate"`
+}
+
+// Validate checks the limits' ranges: a rate for a provider no plugin
+// registers would cap nothing, and a negative one would stall every call.
+func (l *Limits) Validate(c *yamlfile.Check) {
+	if l.Concurrency < 0 {
+		c.Errorf("concurrency", "%d is negative (0 means the default)", l.Concurrency)
+	}
+	if l.PerAccount < 0 {
+		c.Errorf("per_account", "%d is negative (0 means no cap)", l.PerAccount)
+	}
+	for _, name := range slices.Sorted(maps.Keys(l.Rate)) {
+		r := l.Rate[name]
+		if _, ok := providers.Lookup(name); !ok {
+			c.Errorf("rate."+name, "unknown provider %q (known: %s)", name, strings.Join(providers.Names(), ", "))
+		} else if r < 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+			c.Errorf("rate."+name, "%v is not a rate (calls per second, 0 for no cap)", r)
+		}
+	}
 }
 
 // Scope narrows a scan.

@@ -39,6 +39,14 @@ type Config interface {
 	Validate(c *yamlfile.Check)
 }
 
+// AccountLister is implemented by a configuration that can name the
+// accounts (projects, subscriptions) it scans, so that a schedule naming
+// another one is refused at load rather than scanning nothing. An empty
+// list means the provider finds its accounts itself.
+type AccountLister interface {
+	ListedAccounts() []string
+}
+
 // Env is what the agent hands a plugin when it opens it.
 type Env struct {
 	Logger *slog.Logger

@@ -3,7 +3,9 @@ package config
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +57,31 @@ type History struct {
 	Path     string `yaml:"path"`
 	KeepRuns int    `yaml:"keep_runs"`
 	KeepDays int    `yaml:"keep_days"`
+}
+
+// maxKeepDays bounds keep_days to a century: more overflowed the age cut
+// and pruned nearly every run.
+const maxKeepDays = 36500
+
+// maxLatency bounds the sandbox's added latency: it rehearses round trips,
+// and a larger one only makes every call time out.
+const maxLatency = time.Minute
+
+// Validate checks the history section's ranges.
+func (h *History) Validate(c *yamlfile.Check) {
+	if h.KeepRuns < 0 {
+		c.Errorf("keep_runs", "%d is negative (0 keeps every run)", h.KeepRuns)
+	}
+	if h.KeepDays < 0 || h.KeepDays > maxKeepDays {
+		c.Errorf("keep_days", "%d is outside 0..%d (0 keeps runs of any age)", h.KeepDays, maxKeepDays)
+	}
+}
+
+// Validate checks the sandbox section's ranges.
+func (s *Sandbox) Validate(c *yamlfile.Check) {
+	if s.Latency < 0 || s.Latency > maxLatency {
+		c.Errorf("latency", "%v is outside 0s..%v", s.Latency, maxLatency)
+	}
 }
 
 // Log configures logging.
@@ -147,10 +174,71 @@ func Parse(name string, data []byte, env []string) (*Config, error) {
 	if err := l.cfg.applyEnv(env); err != nil {
 		return nil, err
 	}
+	if err := l.crossCheck(); err != nil {
+		return nil, err
+	}
 	if e := l.cfg.Sandbox.Estate; e != "" && !filepath.IsAbs(e) {
 		l.cfg.Sandbox.Estate = filepath.Join(filepath.Dir(name), e)
 	}
 	return l.cfg, l.cfg.validate()
+}
+
+// crossCheck checks what depends on more than one section: globs against
+// nothing (so a bad one is refused now, not matched as nothing later), the
+// shortest schedule interval (the sandbox may go faster), and that each
+// schedule's accounts can be scanned by a configured provider.
+func (l *loader) crossCheck() error {
+	fail := func(field, format string, args ...any) error {
+		return &yamlfile.Error{File: l.name, Line: yamlfile.LineOf(l.data, field), Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
+	for i, k := range l.cfg.CustomerKeys {
+		if _, err := path.Match(k, ""); err != nil {
+			return fail(fmt.Sprintf("customer_keys[%d]", i), "%q is not a valid glob", k)
+		}
+	}
+	sandboxed := l.cfg.Sandbox.Estate != ""
+	for i, s := range l.cfg.Schedules {
+		at := fmt.Sprintf("schedules[%d]", i)
+		if d, ok := schedule.Interval(s.Cron); ok && d < schedule.MinInterval && !sandboxed {
+			return fail(at+".cron", "@every %v is shorter than the %v minimum against real providers (only the sandbox may go faster)", d, schedule.MinInterval)
+		}
+		for j, a := range s.Accounts {
+			if !l.scannable(s.Providers, a) {
+				return fail(fmt.Sprintf("%s.accounts[%d]", at, j), "%q is not an account, project or subscription that a configured provider scans", a)
+			}
+		}
+	}
+	return nil
+}
+
+// scannable reports whether account can be one of the schedule's
+// providers' (all configured ones when it names none): one that lists its
+// accounts must list it; one that finds them itself, or the sandbox, can
+// have any.
+func (l *loader) scannable(names []string, account string) bool {
+	if l.cfg.Sandbox.Estate != "" {
+		return true
+	}
+	if len(names) == 0 {
+		for n := range l.cfg.Providers {
+			names = append(names, n)
+		}
+	}
+	for _, n := range names {
+		pc, ok := l.cfg.Providers[n]
+		if !ok {
+			continue
+		}
+		lister, ok := pc.(providers.AccountLister)
+		if !ok {
+			return true
+		}
+		listed := lister.ListedAccounts()
+		if len(listed) == 0 || slices.Contains(listed, account) {
+			return true
+		}
+	}
+	return false
 }
 
 func keys() []string {

@@ -90,6 +90,23 @@ func TestErrors(t *testing.T) {
 		{"bad emit", "providers: {aws: {}}\nemit: sometimes\n", "emit"},
 		{"policy and policy_file", "providers: {aws: {}}\npolicy: {}\npolicy_file: p.yaml\n", "c.yaml:3: policy_file: give policy or policy_file"},
 		{"nothing to scan", "listen: 127.0.0.1:1\n", "no provider is configured"},
+		// Ranges checked at load.
+		{"keep_days overflow", "providers: {aws: {}}\nhistory: {path: h.db, keep_days: 200000}\n", "c.yaml:2: history.keep_days: 200000 is outside 0..36500"},
+		{"negative keep_runs", "providers: {aws: {}}\nhistory:\n  keep_runs: -1\n", "c.yaml:3: history.keep_runs: -1 is negative"},
+		{"concurrency fraction", "providers: {aws: {}}\nlimits:\n  concurrency: 1.5\n", "c.yaml:3: limits.concurrency: 1.5 is not a whole number"},
+		{"rate for an unknown provider", "providers: {aws: {}}\nlimits:\n  rate: {azzure: 5}\n", `c.yaml:3: limits.rate.azzure: unknown provider "azzure"`},
+		{"negative rate", "providers: {aws: {}}\nlimits:\n  rate:\n    aws: -5\n", "c.yaml:4: limits.rate.aws: -5 is not a rate"},
+		{"negative latency", "sandbox:\n  estate: e.yaml\n  latency: -1s\n", "c.yaml:3: sandbox.latency: -1s is outside"},
+		{"bad customer_keys glob", "providers: {aws: {}}\ncustomer_keys:\n  - \"s3://acme-[\"\n", `c.yaml:3: customer_keys[0]: "s3://acme-[" is not a valid glob`},
+		{"bad schedule tag glob", "providers: {aws: {}}\nschedules:\n  - name: n\n    cron: \"@daily\"\n    tags: {env: \"pr[od\"}\n", `schedules[0].tags.env: "pr[od" is not a valid glob`},
+		{"@every negative", "providers: {aws: {}}\nschedules: [{name: n, cron: \"@every -1h\"}]\n", "at least 1s"},
+		{"@every zero", "providers: {aws: {}}\nschedules: [{name: n, cron: \"@every 0s\"}]\n", "at least 1s"},
+		{"@every 1ms", "providers: {aws: {}}\nschedules: [{name: n, cron: \"@every 1ms\"}]\n", "at least 1s"},
+		{"@every 30s on real providers", "providers: {aws: {}}\nschedules:\n  - {name: n, cron: \"@every 30s\"}\n", "c.yaml:3: schedules[0].cron: @every 30s is shorter than the 1m0s minimum"},
+		{"impossible date", "providers: {aws: {}}\nschedules: [{name: n, cron: \"0 0 30 2 *\"}]\n", "names no date that exists"},
+		{"schedule account not configured", "providers: {aws: {accounts: [\"111122223333\"]}}\nschedules:\n  - {name: n, cron: \"@daily\", accounts: [\"not-an-account\"]}\n", `c.yaml:3: schedules[0].accounts[0]: "not-an-account" is not an account`},
+		{"residency ZZ", "providers: {aws: {}}\npolicy:\n  residency: {allowed: [ZZ]}\n", `policy.residency.allowed[0]: "ZZ" is not an assigned ISO 3166-1`},
+		{"home equal to concern", "providers: {aws: {}}\npolicy:\n  home: [CN]\n", "CN is both a home country and a country of concern"},
 		// Inputs that once crashed the decoder or every command.
 		{"tag on a block value", "sandbox: {estate: e.yaml}\ncustomer_keys:\n  ! 0\n", "c.yaml:3: YAML tags"},
 		{"tag in a policy", "providers: {aws: {}}\npolicy:\n  home:\n    ! 0\n", "c.yaml:4: YAML tags"},
@@ -103,6 +120,20 @@ func TestErrors(t *testing.T) {
 				t.Fatalf("got %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestRangesAccepted(t *testing.T) {
+	for _, in := range []string{
+		"sandbox: {estate: e.yaml}\nschedules: [{name: n, cron: \"@every 1s\"}]\n",
+		"providers: {aws: {}}\nschedules: [{name: n, cron: \"@every 1m\"}, {name: m, cron: \"0 0 29 2 *\"}]\n",
+		"providers: {aws: {accounts: [\"111122223333\"]}}\nschedules: [{name: n, cron: \"@daily\", accounts: [\"111122223333\"]}]\n",
+		"providers: {aws: {}}\nschedules: [{name: n, cron: \"@daily\", accounts: [\"444455556666\"]}]\n",
+		"providers: {aws: {}}\nhistory: {path: h.db, keep_days: 36500, keep_runs: 0}\nlimits: {concurrency: 2.0, rate: {aws: 0.5}}\n",
+	} {
+		if _, err := config.Parse("c.yaml", []byte(in), []string{}); err != nil {
+			t.Errorf("%q: %v", in, err)
+		}
 	}
 }
 

@@ -2,6 +2,9 @@ package schedule
 
 import (
 	"fmt"
+	"maps"
+	pathpkg "path"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // CRON_TZ= must work in minimal images without a zoneinfo database
@@ -107,6 +110,11 @@ func (s *Schedule) validate(c *yamlfile.Check, at string) {
 	}
 	if s.Jitter < 0 {
 		c.Errorf(path("jitter"), "must not be negative")
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Tags)) {
+		if _, err := pathpkg.Match(s.Tags[k], ""); err != nil {
+			c.Errorf(path("tags."+k), "%q is not a valid glob", s.Tags[k])
+		}
 	}
 	for i, p := range s.Providers {
 		if _, ok := providers.Lookup(p); !ok {

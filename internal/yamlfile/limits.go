@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode"
@@ -333,4 +334,84 @@ func Printable(s string) string {
 		i += n
 	}
 	return b.String()
+}
+
+// wholeNumbers refuses a fractional number given for an integer field:
+// the decoder truncates "concurrency: 1.5" to 1 without a word. It walks
+// node along t, the type being decoded into.
+func wholeNumbers(name string, node ast.Node, t reflect.Type) error {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || node == nil {
+		return nil
+	}
+	switch n := node.(type) {
+	case *ast.AnchorNode:
+		return wholeNumbers(name, n.Value, t)
+	case *ast.FloatNode:
+		switch t.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			if t.PkgPath() == "time" { // a Duration: the decoder refuses a bare number itself
+				return nil
+			}
+			if n.Value != float64(int64(n.Value)) {
+				return &Error{File: name, Line: n.GetToken().Position.Line, Field: strings.TrimPrefix(strings.TrimPrefix(n.GetPath(), "$"), "."),
+					Msg: fmt.Sprintf("%v is not a whole number", n.Value)}
+			}
+		}
+	case *ast.SequenceNode:
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			for _, v := range n.Values {
+				if err := wholeNumbers(name, v, t.Elem()); err != nil {
+					return err
+				}
+			}
+		}
+	case *ast.MappingNode:
+		for _, kv := range n.Values {
+			if err := wholeNumbers(name, kv, t); err != nil {
+				return err
+			}
+		}
+	case *ast.MappingValueNode:
+		switch t.Kind() {
+		case reflect.Map:
+			return wholeNumbers(name, n.Value, t.Elem())
+		case reflect.Struct:
+			if ft, ok := fieldType(t, n.Key.String()); ok {
+				return wholeNumbers(name, n.Value, ft)
+			}
+		}
+	}
+	return nil
+}
+
+// fieldType finds the type of t's field decoded from key, by its yaml tag,
+// through inlined structs.
+func fieldType(t reflect.Type, key string) (reflect.Type, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if strings.Contains(opts, "inline") || f.Anonymous && tag == "" {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				if got, ok := fieldType(ft, key); ok {
+					return got, true
+				}
+			}
+			continue
+		}
+		if tag == "" {
+			tag = strings.ToLower(f.Name)
+		}
+		if tag == key {
+			return f.Type, true
+		}
+	}
+	return nil, false
 }

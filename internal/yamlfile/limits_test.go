@@ -176,3 +176,33 @@ func TestRecovered(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestFractionForAnIntegerRefused(t *testing.T) {
+	var v struct {
+		Limits struct {
+			Concurrency int            `yaml:"concurrency"`
+			Rate        map[string]int `yaml:"rate"`
+			Every       time.Duration  `yaml:"every"`
+		} `yaml:"limits"`
+		Share float64 `yaml:"share"`
+	}
+	err := Decode("f.yaml", []byte("share: 0.5\nlimits:\n  concurrency: 1.5\n"), &v)
+	if err == nil || err.Error() != "f.yaml:3: limits.concurrency: 1.5 is not a whole number" {
+		t.Fatalf("got %v", err)
+	}
+	err = Decode("f.yaml", []byte("limits: {rate: {aws: 2.25}}\n"), &v)
+	if err == nil || !strings.Contains(err.Error(), "limits.rate.aws: 2.25 is not a whole number") {
+		t.Fatalf("got %v", err)
+	}
+	if err := Decode("f.yaml", []byte("share: 0.5\nlimits: {concurrency: 2.0, rate: {aws: 3}}\n"), &v); err != nil || v.Limits.Concurrency != 2 {
+		t.Fatalf("got %v %+v", err, v)
+	}
+	secs, err := Sections("f.yaml", []byte("limits:\n  concurrency: 1.5\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = DecodeNode("f.yaml", []byte("limits:\n  concurrency: 1.5\n"), secs[0].Node, "limits", &v.Limits)
+	if err == nil || err.Error() != "f.yaml:2: limits.concurrency: 1.5 is not a whole number" {
+		t.Fatalf("DecodeNode: got %v", err)
+	}
+}

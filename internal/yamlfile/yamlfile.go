@@ -12,6 +12,7 @@ package yamlfile
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -95,8 +96,14 @@ func ReadFile(name string, v any) error {
 func Decode(name string, data []byte, v any) (err error) {
 	defer recovered(name, &err)
 	data = stripBOM(data)
-	if _, err := parse(name, data); err != nil {
+	f, err := parse(name, data)
+	if err != nil {
 		return err
+	}
+	for _, doc := range f.Docs {
+		if err := wholeNumbers(name, doc.Body, reflect.TypeOf(v)); err != nil {
+			return err
+		}
 	}
 	if err := yaml.UnmarshalWithOptions(data, v, yaml.Strict()); err != nil {
 		return locate(fromYAML(name, err), data, nil)
@@ -111,6 +118,9 @@ func Decode(name string, data []byte, v any) (err error) {
 func DecodeNode(name string, data []byte, node ast.Node, root string, v any) (err error) {
 	defer recovered(name, &err)
 	data = stripBOM(data)
+	if err := wholeNumbers(name, node, reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	if err := yaml.NodeToValue(node, v, yaml.Strict()); err != nil {
 		return locate(fromYAML(name, err), data, node)
 	}

@@ -84,6 +84,9 @@ var (
 	envName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
+// ListedAccounts implements providers.AccountLister.
+func (c *Config) ListedAccounts() []string { return c.Accounts }
+
 // Validate checks the section's values.
 func (c *Config) Validate(ch *yamlfile.Check) {
 	if len(c.Accounts) == 0 {

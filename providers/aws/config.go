@@ -54,6 +54,9 @@ type StaticCredentials struct {
 
 var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
+// ListedAccounts implements providers.AccountLister.
+func (c *Config) ListedAccounts() []string { return c.Accounts }
+
 // Validate checks the section's values.
 func (c *Config) Validate(ch *yamlfile.Check) {
 	for i, a := range c.Accounts {

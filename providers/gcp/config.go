@@ -48,6 +48,9 @@ var (
 	serviceEmail = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.iam\.gserviceaccount\.com$`)
 )
 
+// ListedAccounts implements providers.AccountLister.
+func (c *Config) ListedAccounts() []string { return c.Projects }
+
 // Validate checks the section's values.
 func (c *Config) Validate(ch *yamlfile.Check) {
 	if len(c.Projects) == 0 {
