@@ -11,6 +11,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
 
+	"github.com/reachaudit/reachaudit/internal/atomicfile"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
 )
 
@@ -94,7 +95,7 @@ func newSandboxServeCmd() *cobra.Command {
 				}
 			}
 			if configOut != "" {
-				if err := writeFileAtomic(configOut, func(w io.Writer) error { _, err := w.Write(y); return err }); err != nil {
+				if err := atomicfile.Write(configOut, func(w io.Writer) error { _, err := w.Write(y); return err }); err != nil {
 					return err
 				}
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/internal/atomicfile"
 	"github.com/reachaudit/reachaudit/reports"
 )
 
@@ -60,7 +61,7 @@ func (o *outputFlags) render(r *agent.Result) error {
 		if err := write(os.Stdout); err != nil {
 			return err
 		}
-	} else if err := writeFileAtomic(o.out, write); err != nil {
+	} else if err := atomicfile.Write(o.out, write); err != nil {
 		return err
 	}
 	if err := o.coverageGate(r); err != nil {
@@ -134,7 +135,7 @@ func writeDORA(out string, r *agent.Result) error {
 	st, err := os.Stat(out)
 	isDir := err == nil && st.IsDir()
 	if !isDir && !strings.HasSuffix(out, string(os.PathSeparator)) && !strings.HasSuffix(out, "/") {
-		return writeFileAtomic(out, func(w io.Writer) error { return reports.Encode(w, formatDORA, r, reports.Options{}) })
+		return atomicfile.Write(out, func(w io.Writer) error { return reports.Encode(w, formatDORA, r, reports.Options{}) })
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
@@ -144,37 +145,11 @@ func writeDORA(out string, r *agent.Result) error {
 		return err
 	}
 	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(out, f.Name), func(w io.Writer) error { _, err := w.Write(f.Data); return err }); err != nil {
+		if err := atomicfile.Write(filepath.Join(out, f.Name), func(w io.Writer) error { _, err := w.Write(f.Data); return err }); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// writeFileAtomic writes through a temporary file in the same directory and
-// renames it into place, so a reader never sees half a report.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 func isTerminal(f *os.File) bool {

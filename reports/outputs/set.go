@@ -14,6 +14,7 @@ import (
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/internal/atomicfile"
 	"github.com/reachaudit/reachaudit/reports"
 	"github.com/reachaudit/reachaudit/reports/spool"
 )
@@ -338,47 +339,7 @@ func (o *output) writeDocument(r *agent.Result) error {
 	if o.cfg.Type == TypeStdout {
 		return reports.Encode(o.opts.Stdout, o.cfg.format(), r, o.opts.Encode)
 	}
-	return writeFileAtomic(o.cfg.Path, func(w io.Writer) error {
+	return atomicfile.Write(o.cfg.Path, func(w io.Writer) error {
 		return reports.Encode(w, o.cfg.format(), r, o.opts.Encode)
 	})
-}
-
-// writeFileAtomic writes path through a temporary file in the same
-// directory and a rename, so a reader never sees half a report.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	// Findings describe the estate's weak points: readable by the group,
-	// not by everyone, unless the file already had other permissions.
-	mode := os.FileMode(0o640)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
