@@ -32,6 +32,35 @@ func (c ErrorCodes) IsDenied(status int, code string) bool {
 	return status == 403 || c.Denied[code]
 }
 
+// BlocksData reports whether a failed probe's class is evidence that the
+// data cannot be read from here: a clear denial (403), a bucket gone (404),
+// or the network refusing (DNS, connect, TLS, timeout). Throttling, a 5xx
+// or an answer that does not parse say the provider answered, not whether
+// the data can be read: they are unknown reachability, never a block.
+func BlocksData(failure string) bool {
+	switch failure {
+	case FailDNS, FailConnect, FailTLS, FailTimeout, FailHTTP403, FailHTTP404:
+		return true
+	}
+	return false
+}
+
+// RecordProbe runs a plugin's probe and records its outcome on b. A
+// failure that would be evidence of a block is tried once more, so one
+// dropped connection does not raise a critical finding; a failure that is
+// no evidence either way is recorded as the reachability field unknown
+// (UNK-001), with the probe's own error.
+func RecordProbe(b *Bucket, probe func() Reachability) {
+	r := probe()
+	if !r.Reachable && BlocksData(r.Failure) {
+		r = probe()
+	}
+	b.Reachability = r
+	if !r.Reachable && r.Failure != "" && !BlocksData(r.Failure) {
+		b.SetUnknown(FieldReachability, r.Probe, errors.New(r.Error), "")
+	}
+}
+
 // Classify names the failure class of a failed probe call. status is the
 // HTTP status the SDK reported (0 when none arrived) and code the
 // provider's error code, if any. Plugins extract both from their SDK's error

@@ -110,3 +110,45 @@ func TestCustodyDecryption(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordProbe(t *testing.T) {
+	seq := func(rs ...Reachability) (func() Reachability, *int) {
+		n := 0
+		return func() Reachability { r := rs[min(n, len(rs)-1)]; n++; return r }, &n
+	}
+	dropped := Reachability{Probe: "HeadBucket", Failure: FailConnect, Error: "connection reset"}
+	ok := Reachability{Probe: "HeadBucket", Reachable: true}
+	throttled := Reachability{Probe: "HeadBucket", Failure: FailThrottled, Error: "SlowDown"}
+
+	// A network failure is tried once more; a passing one is not a block.
+	b := NewBucket("aws", "1", "b", "s3://b")
+	probe, n := seq(dropped, ok)
+	RecordProbe(&b, probe)
+	if *n != 2 || !b.Reachability.Reachable {
+		t.Fatalf("%d probes, %+v", *n, b.Reachability)
+	}
+	// One that persists stays, after exactly one retry.
+	b = NewBucket("aws", "1", "b", "s3://b")
+	probe, n = seq(dropped, dropped, ok)
+	RecordProbe(&b, probe)
+	if *n != 2 || b.Reachability.Failure != FailConnect {
+		t.Fatalf("%d probes, %+v", *n, b.Reachability)
+	}
+	// Throttling is not retried here (the SDK retries it) and makes the
+	// reachability unknown.
+	b = NewBucket("aws", "1", "b", "s3://b")
+	probe, n = seq(throttled, ok)
+	RecordProbe(&b, probe)
+	if *n != 1 || b.Reachability.Failure != FailThrottled {
+		t.Fatalf("%d probes, %+v", *n, b.Reachability)
+	}
+	found := false
+	for _, u := range b.Unknowns {
+		if u.Field == FieldReachability && u.API == "HeadBucket" && u.Error == "SlowDown" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("reachability not recorded unknown: %+v", b.Unknowns)
+	}
+}

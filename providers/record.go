@@ -234,6 +234,10 @@ const (
 	FieldPublicAccessBlock = "public_access_block"
 	FieldTags              = "tags"
 	FieldRedundancy        = "redundancy"
+	// FieldReachability is unknown when the probe was answered with
+	// something that neither proves nor disproves access (throttling, 5xx,
+	// a malformed answer); see RecordProbe.
+	FieldReachability = "reachability"
 )
 
 // NewBucket returns a record with every readable field set to unknown, so

@@ -388,9 +388,10 @@ func (j *judge) bucket(b *providers.Bucket) []Finding {
 			add("BLK-004", ev, parties(pl)).vars["key"] = k.ID
 		}
 	}
-	// BLK-005: only a probe that ran and failed is evidence.
+	// BLK-005: only a probe that ran and failed with a clear denial or a
+	// network failure is evidence; any other failure is an UNK-001.
 	r := b.Reachability
-	if !r.Reachable && (r.Probe != "" || r.Failure != "" || r.Error != "") {
+	if !r.Reachable && providers.BlocksData(r.Failure) {
 		add("BLK-005", map[string]any{
 			"failure": r.Failure, "error": r.Error, "probe": r.Probe, "latency_ms": r.LatencyMS,
 		}, parties(pl))

@@ -590,6 +590,10 @@ func TestReachability(t *testing.T) {
 		{"denied", providers.Reachability{Probe: "HeadBucket", Failure: providers.FailHTTP403, Error: "AccessDenied"}, true},
 		{"dns failure", providers.Reachability{Probe: "HeadBucket", Failure: providers.FailDNS, Error: "no such host"}, true},
 		{"probe not run", providers.Reachability{}, false},
+		// The provider answered, so nothing shows the data cannot be read.
+		{"throttled", providers.Reachability{Probe: "HeadBucket", Failure: providers.FailThrottled, Error: "SlowDown"}, false},
+		{"5xx", providers.Reachability{Probe: "HeadBucket", Failure: providers.FailHTTP5xx, Error: "InternalError"}, false},
+		{"malformed answer", providers.Reachability{Probe: "HeadBucket", Failure: providers.FailOther, Error: "decode answer: EOF"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

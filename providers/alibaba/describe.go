@@ -66,7 +66,7 @@ func (p *provider) Describe(ctx context.Context, ref providers.BucketRef) (b pro
 	p.replication(ctx, &b, c, ref.Name)
 	p.exposure(ctx, &b, c, ref.Name, info, infoErr)
 	p.tags(ctx, &b, c, ref.Name)
-	b.Reachability = p.probe(ctx, c, ref.Name)
+	providers.RecordProbe(&b, func() providers.Reachability { return p.probe(ctx, c, ref.Name) })
 	return b
 }
 

@@ -367,6 +367,10 @@ func (p *Provider) readTags(ctx context.Context, c *s3.Client, b *providers.Buck
 // probe reads the data plane as a client would: HeadBucket, then a one-key
 // list (or a HEAD of the configured canary object).
 func (p *Provider) probe(ctx context.Context, c *s3.Client, b *providers.Bucket) {
+	providers.RecordProbe(b, func() providers.Reachability { return p.probeOnce(ctx, c, b) })
+}
+
+func (p *Provider) probeOnce(ctx context.Context, c *s3.Client, b *providers.Bucket) providers.Reachability {
 	r := providers.Reachability{Probe: "HeadBucket+ListObjectsV2"}
 	if p.cfg.Canary != "" {
 		r.Probe = "HeadBucket+HeadObject"
@@ -397,5 +401,5 @@ func (p *Provider) probe(ctx context.Context, c *s3.Client, b *providers.Bucket)
 	} else {
 		r.Reachable = true
 	}
-	b.Reachability = r
+	return r
 }

@@ -215,11 +215,16 @@ func publicRules(kind string, rules []storage.ACLRule) []string {
 // by the list (or a bucket GET) moments before, which is the control-plane
 // half of the probe.
 func (p *provider) probe(ctx context.Context, b *providers.Bucket, bkt *storage.BucketHandle, source string) {
+	providers.RecordProbe(b, func() providers.Reachability { return p.probeOnce(ctx, bkt, source) })
+}
+
+func (p *provider) probeOnce(ctx context.Context, bkt *storage.BucketHandle, source string) providers.Reachability {
+	var r providers.Reachability
 	op := "storage.objects.list"
 	if p.cfg.Canary != "" {
 		op = "storage.objects.get"
 	}
-	b.Reachability.Probe = source + "+" + op
+	r.Probe = source + "+" + op
 	start := time.Now()
 	_, err := providers.CallTimeout(ctx, p.env.Calls, op, p.cfg.timeout(), func(ctx context.Context) (struct{}, error) {
 		if p.cfg.Canary != "" {
@@ -234,12 +239,13 @@ func (p *provider) probe(ctx context.Context, b *providers.Bucket, bkt *storage.
 		_, err := iterator.NewPager(bkt.Objects(ctx, q), 1, "").NextPage(&objs)
 		return struct{}{}, err
 	})
-	b.Reachability.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
+	r.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
 	if err == nil {
-		b.Reachability.Reachable = true
-		return
+		r.Reachable = true
+		return r
 	}
 	st, reason := errStatus(err)
-	b.Reachability.Failure = apiCodes.Classify(err, st, reason)
-	b.Reachability.Error = explain(err, op).Error()
+	r.Failure = apiCodes.Classify(err, st, reason)
+	r.Error = explain(err, op).Error()
+	return r
 }
