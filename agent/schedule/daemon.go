@@ -143,6 +143,11 @@ type Daemon struct {
 
 	lastStatus atomic.Value // history.Status of the last finished run
 	lastError  atomic.Value // string
+
+	// reloadMu guards reloading and reloadAgain; see reloadAsync.
+	reloadMu    sync.Mutex
+	reloading   bool
+	reloadAgain bool
 }
 
 type entry struct {
@@ -284,7 +289,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 				return nil
 			case sig := <-sigs:
 				if sig == syscall.SIGHUP {
-					d.reload()
+					d.reloadAsync()
 					continue
 				}
 				d.log.Info("shutting down", "signal", sig.String())
@@ -532,6 +537,34 @@ func (d *Daemon) finish(log *slog.Logger, p *plan, s Schedule, started time.Time
 	}
 }
 
+// reloadAsync reloads off the signal loop, so a config that is slow to
+// read (a large or hostile file) cannot delay SIGTERM. One reload runs at a
+// time; SIGHUPs that arrive meanwhile fold into one more, which reads the
+// file as it is by then.
+func (d *Daemon) reloadAsync() {
+	d.reloadMu.Lock()
+	if d.reloading {
+		d.reloadAgain = true
+		d.reloadMu.Unlock()
+		return
+	}
+	d.reloading = true
+	d.reloadMu.Unlock()
+	go func() {
+		for {
+			d.reload()
+			d.reloadMu.Lock()
+			if !d.reloadAgain {
+				d.reloading = false
+				d.reloadMu.Unlock()
+				return
+			}
+			d.reloadAgain = false
+			d.reloadMu.Unlock()
+		}
+	}()
+}
+
 // reload reads the configuration again and installs it, or keeps the
 // running one when the new one is bad.
 func (d *Daemon) reload() {
@@ -550,6 +583,11 @@ func (d *Daemon) reload() {
 		d.metrics.reloads.WithLabelValues("refused").Inc()
 		d.log.Error("reload refused; the running configuration stays", "err", err)
 		return
+	}
+	select {
+	case <-d.stopping:
+		return // shutting down: a plan read meanwhile is not installed
+	default:
 	}
 	d.install(*p)
 	d.metrics.reloads.WithLabelValues("ok").Inc()

@@ -589,3 +589,29 @@ func TestSpoolRetriedBetweenRuns(t *testing.T) {
 		t.Error("a run happened")
 	}
 }
+
+// A config that takes long to load does not hold up SIGTERM: the reload
+// runs off the signal loop.
+func TestSlowReloadDoesNotDelayShutdown(t *testing.T) {
+	release := make(chan struct{})
+	scan := func(context.Context, agent.Scope) (*agent.Result, error) { return sampleResult(), nil }
+	h := start(t, Options{
+		Plan:    Plan{Schedules: every1s("s"), Scan: scan, Emit: EmitAll},
+		Deliver: &recorder{},
+		Reload: func() (*Plan, error) {
+			<-release
+			return nil, errors.New("too slow to matter")
+		},
+	})
+	defer close(release)
+	h.sigs <- syscall.SIGHUP
+	h.sigs <- syscall.SIGHUP // folded into the one running
+	time.Sleep(100 * time.Millisecond)
+	begin := time.Now()
+	if err := h.stop(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(begin); took > 3*time.Second {
+		t.Fatalf("SIGTERM took %v behind a slow reload", took)
+	}
+}
