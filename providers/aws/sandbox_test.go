@@ -304,10 +304,12 @@ func TestSandboxFaultsBecomeUnknownsOrAreRetried(t *testing.T) {
 		{bucket: "hk-default", field: "tags", api: "s3:GetBucketTagging", errHas: "HTTP 500 InternalError"},
 		{bucket: "payroll-dr", field: "custody", api: "s3:GetBucketEncryption", errHas: "deserialization failed"},
 		{bucket: "managed", field: "object_lock", api: "s3:GetObjectLockConfiguration", errHas: "deadline exceeded"},
-		{bucket: "disabled", check: func(b providers.Bucket) bool {
+		// A throttled or failing probe is no evidence of a block: the
+		// reachability is unknown (UNK-001), not BLK-005.
+		{bucket: "disabled", field: "reachability", api: "HeadBucket+ListObjectsV2", errHas: "HTTP 503", check: func(b providers.Bucket) bool {
 			return !b.Reachability.Reachable && b.Reachability.Failure == providers.FailThrottled
 		}},
-		{bucket: "imported", check: func(b providers.Bucket) bool {
+		{bucket: "imported", field: "reachability", api: "HeadBucket+ListObjectsV2", errHas: "HTTP 500", check: func(b providers.Bucket) bool {
 			return !b.Reachability.Reachable && b.Reachability.Failure == providers.FailHTTP5xx
 		}},
 	}
