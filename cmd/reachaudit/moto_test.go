@@ -32,9 +32,15 @@ func TestScanMotoWithAWSCLI(t *testing.T) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
+	// An empty file of the test's own, not /dev/null, which a broken
+	// machine may have replaced.
+	empty := filepath.Join(t.TempDir(), "aws-empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 		"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}
+		"AWS_CONFIG_FILE=" + empty, "AWS_SHARED_CREDENTIALS_FILE=" + empty}
 	srv := exec.Command(moto, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	srv.Env = env
 	if err := srv.Start(); err != nil {

@@ -142,12 +142,17 @@ func (c *Config) Validate(ch *yamlfile.Check) {
 			ch.Errorf(p+".external_id", "needs role_arn")
 		}
 	}
-	for field, v := range map[string]string{"endpoint": c.Endpoint, "kms_endpoint": c.KMSEndpoint, "sts_endpoint": c.STSEndpoint} {
+	for field, v := range map[string]string{"endpoint": c.Endpoint, "kms_endpoint": c.KMSEndpoint} {
 		if v == "" {
 			continue
 		}
 		if err := checkEndpoint(v); err != nil {
 			ch.Errorf(field, "%v", err)
+		}
+	}
+	if c.STSEndpoint != "" {
+		if _, err := stsHost(c.STSEndpoint); err != nil {
+			ch.Errorf("sts_endpoint", "%v", err)
 		}
 	}
 	ch.OneOf("auth_version", c.AuthVersion, "v4", "v1")
@@ -159,6 +164,26 @@ func (c *Config) Validate(ch *yamlfile.Check) {
 	if strings.HasPrefix(c.Canary, "/") {
 		ch.Errorf("canary", "an object key does not start with /")
 	}
+}
+
+// stsHost returns the host[:port] the credentials SDK wants for STS: it
+// always speaks HTTPS and prefixes the scheme itself, so "http://h:p"
+// once became "https://http//h:p". A bare host or an https:// URL is
+// accepted; http:// is refused, since it could not be honoured.
+func stsHost(v string) (string, error) {
+	if !strings.Contains(v, "://") {
+		v = "https://" + v
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		return "", fmt.Errorf("%q is not an STS endpoint like sts.cn-hangzhou.aliyuncs.com", v)
+	case u.Scheme != "https":
+		return "", fmt.Errorf("%q: the STS endpoint must be HTTPS (the credentials client speaks nothing else)", v)
+	case u.Path != "" && u.Path != "/":
+		return "", fmt.Errorf("%q: an endpoint has no path", v)
+	}
+	return u.Host, nil
 }
 
 func checkEndpoint(v string) error {

@@ -85,6 +85,8 @@ canary: health/canary.txt
 		{"bad role", "accounts: [\"1234567890123456\"]\ncredentials:\n  \"1234567890123456\": {role_arn: \"arn:aws:iam::1:role/x\"}", "credentials.1234567890123456.role_arn"},
 		{"bad timeout", "accounts: [\"1234567890123456\"]\ntimeout: soon", "timeout"},
 		{"unknown field", "accounts: [\"1234567890123456\"]\nsecret: x", ""},
+		{"http STS endpoint", "accounts: [\"1234567890123456\"]\nsts_endpoint: http://127.0.0.1:8080", "sts_endpoint"},
+		{"STS endpoint with a path", "accounts: [\"1234567890123456\"]\nsts_endpoint: https://sts.aliyuncs.com/x", "sts_endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +111,23 @@ canary: health/canary.txt
 				t.Errorf("no line in %v", err)
 			}
 		})
+	}
+}
+
+func TestSTSHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"sts.cn-hangzhou.aliyuncs.com":             "sts.cn-hangzhou.aliyuncs.com",
+		"https://sts-vpc.cn-shanghai.aliyuncs.com": "sts-vpc.cn-shanghai.aliyuncs.com",
+		"https://127.0.0.1:8443/":                  "127.0.0.1:8443",
+	} {
+		if got, err := stsHost(in); err != nil || got != want {
+			t.Errorf("stsHost(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"http://127.0.0.1:8080", "ftp://x", "https://", "https://h/p", "https://u@h"} {
+		if got, err := stsHost(in); err == nil {
+			t.Errorf("stsHost(%q) = %q, accepted", in, got)
+		}
 	}
 }
 

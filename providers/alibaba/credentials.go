@@ -58,7 +58,11 @@ func credentialsFor(cfg *Config, account string) (credproviders.CredentialsProvi
 		WithRoleSessionName("reachaudit").
 		WithExternalId(entry.ExternalID)
 	if cfg.STSEndpoint != "" {
-		b = b.WithStsEndpoint(cfg.STSEndpoint)
+		host, err := stsHost(cfg.STSEndpoint)
+		if err != nil {
+			return nil, fmt.Errorf("account %s: %w", account, err)
+		}
+		b = b.WithStsEndpoint(host)
 	}
 	role, err := b.Build()
 	if err != nil {

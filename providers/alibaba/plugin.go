@@ -180,6 +180,9 @@ func (p *provider) kmsClient(account, region string, lane int) (*kms.Client, err
 	return c, nil
 }
 
+// maxAnswer caps one answer's body: a page of 1,000 buckets is ~300 KiB.
+const maxAnswer = 16 << 20
+
 // get sends a signed GET through the SDK's own request path and returns
 // the body. The v1 SDK's client-level methods (GetBucketInfo,
 // GetBucketReplication, …) take no context, so a hung answer could not be
@@ -194,9 +197,14 @@ func get(ctx context.Context, c *oss.Client, bucket string, params map[string]in
 	if err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(resp.Body)
+	// A hostile or broken endpoint could send an endless body: no OSS
+	// answer we read comes near maxAnswer, so more is refused, not kept.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil {
 		return nil, fmt.Errorf("read answer: %w", err)
+	}
+	if len(body) > maxAnswer {
+		return nil, fmt.Errorf("read answer: longer than %d MiB", maxAnswer>>20)
 	}
 	return body, nil
 }

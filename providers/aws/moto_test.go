@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -35,7 +36,7 @@ func startMoto(t *testing.T) string {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.Env = motoEnv()
+	cmd.Env = motoEnv(t)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -60,8 +61,14 @@ func startMoto(t *testing.T) string {
 }
 
 // motoEnv is the environment of moto and boto3: the test's settings only,
-// never the user's AWS profile or keys.
-func motoEnv() []string {
+// never the user's AWS profile or keys. The config and credentials files
+// are an empty file of the test's own, not /dev/null, which a broken
+// machine may have replaced.
+func motoEnv(t *testing.T) []string {
+	empty := filepath.Join(t.TempDir(), "aws-empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AWS_") {
@@ -69,7 +76,7 @@ func motoEnv() []string {
 		}
 	}
 	return append(env, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
-		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE="+empty, "AWS_SHARED_CREDENTIALS_FILE="+empty)
 }
 
 // motoSeed makes the estate in moto and prints the key ids it created.
@@ -128,7 +135,7 @@ print(json.dumps(ids))
 
 func TestMotoCrossCheck(t *testing.T) {
 	url := startMoto(t)
-	env := append(motoEnv(), "MOTO_URL="+url)
+	env := append(motoEnv(t), "MOTO_URL="+url)
 	seed := exec.Command("python3", "-c", motoSeed)
 	seed.Env = env
 	out, err := seed.CombinedOutput()
