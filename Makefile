@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 RACE_PKGS := ./agent/... ./reports/... ./providers/... ./cmd/...
 
 # Packages with fuzz targets (go test -list '^Fuzz' finds them in each).
-FUZZ_PKGS := ./agent ./agent/config ./agent/risk ./agent/schedule ./providers/sandbox \
+FUZZ_PKGS := ./providers ./agent/config ./agent/risk ./agent/schedule ./providers/sandbox \
 	./providers/alibaba ./reports ./reports/spool ./reports/outputs ./internal/yamlfile
 FUZZTIME ?= 30s
 
