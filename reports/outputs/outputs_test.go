@@ -53,6 +53,9 @@ func TestValidate(t *testing.T) {
 		{"negative batch", `[{type: syslog, address: "tcp://h:1", batch_size: -1}]`, `[0].batch_size`},
 		{"timeout and spool decode", `[{type: syslog, address: "tcp://h:1", timeout: 45s, spool: {dir: /tmp/x, max_bytes: 1048576}}]`, ""},
 		{"bad timeout", `[{type: syslog, address: "tcp://h:1", timeout: soon}]`, `x.yaml:2`},
+		{"hec token over http is refused", `[{type: splunk-hec, url: "http://h:8088", token_env: A}]`, `[0].url: http:// would send the HEC token in clear text`},
+		{"hec over http named", `[{type: splunk-hec, url: "http://h:8088", token_env: A, insecure_http: true}]`, ""},
+		{"insecure_http outside hec", `[{type: webhook, url: "https://h/x", secret_env: S, insecure_http: true}]`, `[0].insecure_http`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -330,7 +333,7 @@ func TestSplunkHEC(t *testing.T) {
 			srv := httptest.NewServer(h)
 			defer srv.Close()
 			var logs bytes.Buffer
-			s, err := Open([]Output{{Type: TypeSplunkHEC, URL: srv.URL, TokenEnv: "TEST_HEC_TOKEN", BatchSize: 4, Ack: ack,
+			s, err := Open([]Output{{Type: TypeSplunkHEC, URL: srv.URL, InsecureHTTP: true, TokenEnv: "TEST_HEC_TOKEN", BatchSize: 4, Ack: ack,
 				Index: "security", Sourcetype: "reachaudit:finding", Timeout: 10 * time.Second}},
 				Options{SpoolDir: t.TempDir(), Encode: encOpts, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			if err != nil {
@@ -385,7 +388,7 @@ func TestSplunkHECRefusedTokenIsSpooledAndNotLeaked(t *testing.T) {
 	h := &hecServer{t: t, token: "right", acked: map[int64]int{}, channels: map[string]bool{}}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	s := open(t, Output{Type: TypeSplunkHEC, URL: srv.URL, TokenEnv: "TEST_HEC_TOKEN"})
+	s := open(t, Output{Type: TypeSplunkHEC, URL: srv.URL, InsecureHTTP: true, TokenEnv: "TEST_HEC_TOKEN"})
 	d := s.Deliver(context.Background(), testResult("run-1", 5))[0]
 	if d.Delivered != 0 || d.Spooled != 5 || !strings.Contains(d.Error, "401") {
 		t.Fatalf("delivery %+v", d)
@@ -556,7 +559,7 @@ func TestSplunkHECOutageThenRecovery(t *testing.T) {
 	h := &hecServer{t: t, token: "tok", failures: 1 << 30, acked: map[int64]int{}, channels: map[string]bool{}}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	s := open(t, Output{Type: TypeSplunkHEC, URL: srv.URL, TokenEnv: "TEST_HEC_TOKEN", BatchSize: 5, Timeout: 2 * time.Second})
+	s := open(t, Output{Type: TypeSplunkHEC, URL: srv.URL, InsecureHTTP: true, TokenEnv: "TEST_HEC_TOKEN", BatchSize: 5, Timeout: 2 * time.Second})
 	ctx := context.Background()
 	r1 := testResult("run-1", 12)
 	if d := s.Deliver(ctx, r1)[0]; d.Delivered != 0 || d.Spooled != 12 || !strings.Contains(d.Error, "503") {

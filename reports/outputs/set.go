@@ -14,6 +14,7 @@ import (
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/internal/redact"
 	"github.com/reachaudit/reachaudit/reports"
 	"github.com/reachaudit/reachaudit/reports/spool"
 )
@@ -100,7 +101,7 @@ func (o *output) open(claim func(dir string) error) error {
 	case TypeSplunkHEC:
 		o.sink, err = newHECSink(&o.cfg, o.log)
 	case TypeWebhook:
-		o.sink, err = newWebhookSink(&o.cfg)
+		o.sink, err = newWebhookSink(&o.cfg, o.log)
 	default:
 		err = fmt.Errorf("unknown output type %q", o.cfg.Type)
 	}
@@ -326,11 +327,13 @@ func (o *output) drain(ctx context.Context) (int, error) {
 	}
 }
 
-// sendRetry bounds one send by the output's timeout.
+// sendRetry bounds one send by the output's timeout. Its error is
+// redacted here, at the edge: a server may echo the token it was sent.
 func (o *output) sendRetry(ctx context.Context, batch [][]byte) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.timeout())
 	defer cancel()
-	return o.sink.send(ctx, batch)
+	n, err := o.sink.send(ctx, batch)
+	return n, redact.Default.Error(err)
 }
 
 // writeDocument renders the whole result for file and stdout outputs.
