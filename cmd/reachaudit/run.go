@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -101,6 +102,11 @@ func failedAccounts(r *agent.Result) string {
 		parts = append(parts[:most], fmt.Sprintf("and %d more", len(parts)-most))
 	}
 	return strings.Join(parts, "; ")
+}
+
+func isFindings(err error) bool {
+	var fe findingsError
+	return errors.As(err, &fe)
 }
 
 func (o *outputFlags) gate(r *agent.Result) error {

@@ -91,6 +91,9 @@ func Open(outs []Output, opts Options) (*Set, error) {
 // open prepares the output; claim is told its spool directory first, so
 // two outputs never share one.
 func (o *output) open(claim func(dir string) error) error {
+	if o.cfg.Type == TypeFile {
+		return probeWritable(filepath.Dir(o.cfg.Path))
+	}
 	if !o.cfg.perFinding() {
 		return nil
 	}
@@ -344,6 +347,17 @@ func (o *output) writeDocument(r *agent.Result) error {
 	return writeFileAtomic(o.cfg.Path, func(w io.Writer) error {
 		return reports.Encode(w, o.cfg.format(), r, o.opts.Encode)
 	})
+}
+
+// probeWritable checks that a file can be created in dir, as the atomic
+// write will need, before a scan is spent on a report that cannot land.
+func probeWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".reachaudit-probe-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // writeFileAtomic writes path through a temporary file in the same
