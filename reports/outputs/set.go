@@ -175,9 +175,24 @@ func (s *Set) FlushDeliveries(ctx context.Context) []agent.Delivery {
 		if err != nil {
 			d.Error = err.Error()
 		}
+		d.Dropped = o.takeCorrupt()
 		d.Spooled = o.spool.Len()
 		return d
 	})
+}
+
+// Health is nil while every spool can be read; otherwise it names the
+// spools that cannot (the agent's /readyz shows it).
+func (s *Set) Health() error {
+	var errs []error
+	for _, o := range s.outs {
+		if o.spool != nil {
+			if err := o.spool.Err(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: spool unreadable: %w", o.name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Backlog is the number of messages waiting in all spools.
@@ -238,6 +253,7 @@ func (o *output) deliver(ctx context.Context, r *agent.Result) agent.Delivery {
 	if err != nil {
 		lastErr = err
 	}
+	d.Dropped += o.takeCorrupt()
 	// While a backlog remains the destination is down for us: new
 	// findings queue behind it rather than overtake it.
 	down := o.spool.Len() > 0
@@ -297,6 +313,16 @@ func (o *output) deliver(ctx context.Context, r *agent.Result) agent.Delivery {
 		d.Error = lastErr.Error()
 	}
 	return d
+}
+
+// takeCorrupt returns the spooled messages lost to corrupt records since
+// the last call, and logs them.
+func (o *output) takeCorrupt() int {
+	n := o.spool.TakeDropped()
+	if n > 0 {
+		o.log.Error("spool records were corrupt and skipped; their findings are lost", "dropped", n)
+	}
+	return n
 }
 
 // drain delivers the spool, oldest first, until it is empty or the
