@@ -197,12 +197,72 @@ func (s *syslogSink) send(ctx context.Context, batch [][]byte) (int, error) {
 	for _, m := range batch {
 		s.buf = AppendOctetCounted(s.buf, m)
 	}
-	if _, err := s.conn.Write(s.buf); err != nil {
+	_, err := s.conn.Write(s.buf)
+	if err == nil {
+		// A write only fills our socket buffer: the batch counts once the
+		// receiver's TCP has acknowledged every byte and the connection
+		// still stands a moment later (a receiver that resets part-way has
+		// thrown away what it had not read).
+		err = s.confirm(ctx)
+	}
+	if err != nil {
 		s.conn.Close()
 		s.conn = nil
 		return 0, fmt.Errorf("syslog %s: %w", s.addr, err)
 	}
 	return len(batch), nil
+}
+
+// settle is how long after the last byte is acknowledged the connection
+// must stay up for the batch to count: long enough for a receiver that
+// reads part of a batch and resets to be seen doing so.
+const settle = 100 * time.Millisecond
+
+// confirm waits until the peer has acknowledged every byte written (on
+// Linux, where the kernel tells) and then checks that the connection
+// still stands after settle.
+func (s *syslogSink) confirm(ctx context.Context) error {
+	tcp := tcpConnOf(s.conn)
+	if tcp != nil && canCountUnacked {
+		poll := time.Millisecond
+		for {
+			n, err := unacked(tcp)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				break
+			}
+			// A reset leaves the unacknowledged bytes counted for ever.
+			if !s.alive() {
+				return fmt.Errorf("the receiver reset the connection with %d bytes of the batch unacknowledged; sending it again", n)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%d bytes of the batch not acknowledged by the receiver: %w", n, ctx.Err())
+			case <-time.After(poll):
+			}
+			poll = min(poll*2, 50*time.Millisecond)
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(settle):
+	}
+	if !s.alive() {
+		return errors.New("the receiver closed or reset the connection during the batch; sending it again")
+	}
+	return nil
+}
+
+// tcpConnOf is the TCP connection under c (plain or TLS), or nil.
+func tcpConnOf(c net.Conn) *net.TCPConn {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	tcp, _ := c.(*net.TCPConn)
+	return tcp
 }
 
 func (s *syslogSink) close() error {
