@@ -496,8 +496,16 @@ func TestFileIsWrittenAtomicallyAndStdout(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("temporary files left behind: %v", entries)
 	}
-	// A file output that cannot be written says so and counts the loss.
-	s2 := open(t, Output{Type: TypeFile, Path: filepath.Join(dir, "missing", "x.json")})
+	// A file output that cannot be written is refused when it is opened,
+	// before any scan; one that becomes unwritable later says so and
+	// counts the loss.
+	if _, err := Open([]Output{{Type: TypeFile, Path: filepath.Join(dir, "missing", "x.json")}}, Options{Logger: quietLogger()}); err == nil {
+		t.Error("a file output in a missing directory opened")
+	}
+	later := filepath.Join(t.TempDir(), "later")
+	os.Mkdir(later, 0o700)
+	s2 := open(t, Output{Type: TypeFile, Path: filepath.Join(later, "x.json")})
+	os.Remove(later)
 	if d := s2.Deliver(context.Background(), r)[0]; d.Error == "" || d.Dropped != 6 {
 		t.Errorf("unwritable file: %+v", d)
 	}
