@@ -53,6 +53,8 @@ func TestValidate(t *testing.T) {
 		{"negative batch", `[{type: syslog, address: "tcp://h:1", batch_size: -1}]`, `[0].batch_size`},
 		{"timeout and spool decode", `[{type: syslog, address: "tcp://h:1", timeout: 45s, spool: {dir: /tmp/x, max_bytes: 1048576}}]`, ""},
 		{"bad timeout", `[{type: syslog, address: "tcp://h:1", timeout: soon}]`, `x.yaml:2`},
+		{"relp", `[{type: syslog, address: "relp://siem.example.com:2514"}, {type: syslog, address: "relp+tls://siem.example.com:2514", spool: {dir: /tmp/b}}]`, ""},
+		{"relp without a port", `[{type: syslog, address: "relp://siem.example.com"}]`, `RELP has no standard port`},
 		{"hec token over http is refused", `[{type: splunk-hec, url: "http://h:8088", token_env: A}]`, `[0].url: http:// would send the HEC token in clear text`},
 		{"hec over http named", `[{type: splunk-hec, url: "http://h:8088", token_env: A, insecure_http: true}]`, ""},
 		{"insecure_http outside hec", `[{type: webhook, url: "https://h/x", secret_env: S, insecure_http: true}]`, `[0].insecure_http`},

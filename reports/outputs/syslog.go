@@ -29,21 +29,32 @@ var syslogSeverity = map[risk.Severity]int{
 
 const defaultFacility = "local0"
 
-// parseSyslogAddress reads udp://, tcp:// or tls://host[:port].
+// syslogPorts are the default ports of the syslog transports; RELP has no
+// registered port, so its address must name one.
+var syslogPorts = map[string]string{"udp": "514", "tcp": "514", "tls": "6514", "relp": "", "relp+tls": ""}
+
+// parseSyslogAddress reads udp://, tcp://, tls://, relp:// or
+// relp+tls://host[:port].
 func parseSyslogAddress(addr string) (network, hostport string, err error) {
 	u, err := url.Parse(addr)
 	if err != nil || u.Host == "" {
-		return "", "", fmt.Errorf("%q: want udp://host:port, tcp://host:port or tls://host:port", addr)
+		return "", "", fmt.Errorf("%q: want udp://host:port, tcp://host:port, tls://host:port, relp://host:port or relp+tls://host:port", addr)
 	}
-	port := map[string]string{"udp": "514", "tcp": "514", "tls": "6514"}[u.Scheme]
-	if port == "" {
-		return "", "", fmt.Errorf("%q: scheme must be udp, tcp or tls", addr)
+	port, ok := syslogPorts[u.Scheme]
+	if !ok {
+		return "", "", fmt.Errorf("%q: scheme must be udp, tcp, tls, relp or relp+tls", addr)
 	}
 	if u.Port() != "" {
 		port = u.Port()
 	}
+	if port == "" {
+		return "", "", fmt.Errorf("%q: RELP has no standard port; give one (rsyslog's imrelp examples use 2514 or 20514)", addr)
+	}
 	return u.Scheme, net.JoinHostPort(u.Hostname(), port), nil
 }
+
+// isRELP reports whether network is a RELP transport.
+func isRELP(network string) bool { return network == "relp" || network == "relp+tls" }
 
 // Header holds the RFC 5424 header fields a message is built from.
 type Header struct {
@@ -112,6 +123,7 @@ type syslogSink struct {
 	procID        string
 	timeout       time.Duration
 	conn          net.Conn
+	relp          *relpClient // the session over conn, for relp and relp+tls
 	buf           []byte
 }
 
@@ -127,7 +139,7 @@ func newSyslogSink(o *Output) (*syslogSink, error) {
 	host, _ := os.Hostname()
 	s := &syslogSink{network: network, addr: addr, facility: facilities[fac], hostname: host,
 		procID: strconv.Itoa(os.Getpid()), timeout: o.timeout()}
-	if network == "tls" {
+	if network == "tls" || network == "relp+tls" {
 		h, _, _ := net.SplitHostPort(addr)
 		if s.tls, err = tlsConfig(o, h); err != nil {
 			return nil, err
@@ -144,9 +156,11 @@ func (s *syslogSink) frame(dst []byte, f *risk.Finding, body []byte, r *agent.Re
 func (s *syslogSink) dial(ctx context.Context) (net.Conn, error) {
 	d := &net.Dialer{Timeout: s.timeout}
 	switch s.network {
-	case "tls":
+	case "tls", "relp+tls":
 		td := &tls.Dialer{NetDialer: d, Config: s.tls}
 		return td.DialContext(ctx, "tcp", s.addr)
+	case "relp":
+		return d.DialContext(ctx, "tcp", s.addr)
 	default:
 		return d.DialContext(ctx, s.network, s.addr)
 	}
@@ -167,6 +181,9 @@ func (s *syslogSink) alive() bool {
 }
 
 func (s *syslogSink) send(ctx context.Context, batch [][]byte) (int, error) {
+	if isRELP(s.network) {
+		return s.sendRELP(ctx, batch)
+	}
 	if s.conn != nil && !s.alive() {
 		s.conn.Close()
 		s.conn = nil
@@ -265,7 +282,36 @@ func tcpConnOf(c net.Conn) *net.TCPConn {
 	return tcp
 }
 
+// sendRELP delivers batch over a RELP session (opened on first use and
+// after a failure): what the receiver acknowledged counts, the rest is
+// sent again.
+func (s *syslogSink) sendRELP(ctx context.Context, batch [][]byte) (int, error) {
+	if s.relp == nil {
+		c, err := s.dial(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("relp %s: %w", s.addr, err)
+		}
+		if s.relp, err = openRELP(ctx, c); err != nil {
+			c.Close()
+			return 0, fmt.Errorf("relp %s: %w", s.addr, err)
+		}
+		s.conn = c
+	}
+	n, err := s.relp.send(ctx, batch)
+	if err != nil {
+		s.conn.Close()
+		s.conn, s.relp = nil, nil
+		return n, fmt.Errorf("relp %s: %d of %d messages acknowledged: %w", s.addr, n, len(batch), err)
+	}
+	return n, nil
+}
+
 func (s *syslogSink) close() error {
+	if s.relp != nil {
+		err := s.relp.close()
+		s.conn, s.relp = nil, nil
+		return err
+	}
 	if s.conn == nil {
 		return nil
 	}
