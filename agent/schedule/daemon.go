@@ -495,6 +495,9 @@ func (d *Daemon) finish(log *slog.Logger, p *plan, s Schedule, started time.Time
 			log.Warn("no baseline: drift is reported against an empty history", "err", err)
 		}
 		history.AddReachLoss(prev, res)
+		if n := history.KeepUnverified(prev, res); n > 0 {
+			log.Warn("findings kept open, unverified: what decides them could not be read this run", "findings", n)
+		}
 		drift := history.Diff(prev, res)
 		run.New, run.Changed, run.Resolved = len(drift.New), len(drift.Changed), len(drift.Resolved)
 		for _, rl := range drift.ReachLoss {
