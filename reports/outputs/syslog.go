@@ -124,6 +124,7 @@ type syslogSink struct {
 	timeout       time.Duration
 	conn          net.Conn
 	relp          *relpClient // the session over conn, for relp and relp+tls
+	settle        time.Duration
 	buf           []byte
 }
 
@@ -138,7 +139,7 @@ func newSyslogSink(o *Output) (*syslogSink, error) {
 	}
 	host, _ := os.Hostname()
 	s := &syslogSink{network: network, addr: addr, facility: facilities[fac], hostname: host,
-		procID: strconv.Itoa(os.Getpid()), timeout: o.timeout()}
+		procID: strconv.Itoa(os.Getpid()), timeout: o.timeout(), settle: defaultSettle}
 	if network == "tls" || network == "relp+tls" {
 		h, _, _ := net.SplitHostPort(addr)
 		if s.tls, err = tlsConfig(o, h); err != nil {
@@ -230,14 +231,15 @@ func (s *syslogSink) send(ctx context.Context, batch [][]byte) (int, error) {
 	return len(batch), nil
 }
 
-// settle is how long after the last byte is acknowledged the connection
-// must stay up for the batch to count: long enough for a receiver that
-// reads part of a batch and resets to be seen doing so.
-const settle = 100 * time.Millisecond
+// defaultSettle is how long after the last byte is acknowledged the
+// connection must stay up for the batch to count: long enough for a
+// receiver that reads part of a batch and resets to be seen doing so, short
+// enough that a backlog of a thousand batches costs seconds, not minutes.
+const defaultSettle = 25 * time.Millisecond
 
 // confirm waits until the peer has acknowledged every byte written (on
 // Linux, where the kernel tells) and then checks that the connection
-// still stands after settle.
+// still stands after s.settle.
 func (s *syslogSink) confirm(ctx context.Context) error {
 	tcp := tcpConnOf(s.conn)
 	if tcp != nil && canCountUnacked {
@@ -265,7 +267,7 @@ func (s *syslogSink) confirm(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-time.After(settle):
+	case <-time.After(s.settle):
 	}
 	if !s.alive() {
 		return errors.New("the receiver closed or reset the connection during the batch; sending it again")
