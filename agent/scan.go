@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/internal/redact"
 	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers"
 )
@@ -170,6 +171,9 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 	for _, o := range opened {
 		res.Summary.APICalls[o.name] = o.calls.Snapshot()
 	}
+	// Error texts from SDKs and servers may quote a secret or a signed
+	// URL; nothing leaves the scan before the redactor has seen it.
+	redact.Default.Value(res)
 	log.Info("scan finished", "run", res.RunID, "buckets", len(res.Buckets), "findings", len(res.Findings),
 		"errors", len(res.Errors), "coverage", res.Summary.CoverageState, "seconds", res.FinishedAt.Sub(res.StartedAt).Seconds())
 	return res, nil

@@ -178,7 +178,9 @@ func Diff(a, b *agent.Result) Drift {
 		}
 	}
 	for id, of := range oldF {
-		if _, ok := newF[id]; !ok && covered(b, BucketRef{of.Provider, of.Account, of.Bucket}) {
+		// Resolved only when b read the facts that decide it and they no
+		// longer fire it: a finding whose inputs became unknown is not.
+		if _, ok := newF[id]; !ok && covered(b, BucketRef{of.Provider, of.Account, of.Bucket}) && len(unverifiedBecause(of, b)) == 0 {
 			d.Resolved = append(d.Resolved, *of)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/providers"
 )
 
 // A provider-wide loss of reach is reported under BLK-005 ("the probe could
@@ -136,7 +137,8 @@ func AddReachLoss(prev, cur *agent.Result) []ReachLoss {
 	for _, l := range losses {
 		cur.Findings = append(cur.Findings, reachLossFinding(prev, cur, l))
 	}
-	cur.Summary = agent.Summarise(cur)
+	risk.Sort(cur.Findings)
+	cur.Summary = withDelivery(agent.Summarise(cur), cur.Summary)
 	return losses
 }
 
@@ -149,6 +151,7 @@ func reachLossFinding(prev, cur *agent.Result, l ReachLoss) risk.Finding {
 	names := make([]string, 0, len(l.Buckets))
 	failures := map[string]string{}
 	var juris []string
+	var records []providers.Bucket
 	now := indexBuckets(cur)
 	then := indexBuckets(prev)
 	for _, ref := range l.Buckets {
@@ -162,6 +165,7 @@ func reachLossFinding(prev, cur *agent.Result, l ReachLoss) risk.Finding {
 			b = then[ref]
 		}
 		if b != nil {
+			records = append(records, *b)
 			for _, j := range []string{b.Controller, b.Operator} {
 				if j != "" && !slices.Contains(juris, j) {
 					juris = append(juris, j)
@@ -191,14 +195,13 @@ func reachLossFinding(prev, cur *agent.Result, l ReachLoss) risk.Finding {
 	if runErrs != nil {
 		evidence["run_errors"] = runErrs
 	}
-	return risk.Finding{
+	// Judged by the engine like every finding: the policy's exceptions
+	// (a resource "PROVIDER:*:*" or the account) and sensitive tags apply.
+	return risk.EvaluateAggregate(risk.Aggregate{
 		// Stable across runs for the same provider and region, so that a
 		// loss that goes on is one finding, not a new one every run.
 		ID:            risk.FindingID(reachLossRule, l.Provider, anyName, anyName, "reach-loss@"+regionOrAny(l.Region)),
 		Rule:          reachLossRule,
-		Risk:          risk.RiskBlock,
-		Severity:      risk.Critical,
-		Status:        risk.StatusOpen,
 		Provider:      l.Provider,
 		Account:       account,
 		Bucket:        anyName,
@@ -206,7 +209,7 @@ func reachLossFinding(prev, cur *agent.Result, l ReachLoss) risk.Finding {
 		Title:         fmt.Sprintf("provider-wide loss of reach: no %s bucket in %s that was reachable can be read now (%d buckets)", l.Provider, where, len(l.Buckets)),
 		Evidence:      evidence,
 		Jurisdictions: juris,
-		LegalBasis:    []string{},
 		Remediation:   "Every bucket of this " + scope + " became unreachable at once: check the provider's status page and the account's standing (suspension, sanctions, billing, revoked credentials or network policy), and be ready to serve the data from an independent copy.",
-	}
+		Buckets:       records,
+	}, cur.Policy, risk.Options{Now: cur.FinishedAt})
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/internal/redact"
 )
 
 // Status of a run.
@@ -231,6 +232,8 @@ func (s *Store) migrate(ctx context.Context) error {
 // Record stores run. Its ID defaults to the result's run ID, or a new one
 // for a run without a result; its counts are taken from the result.
 func (s *Store) Record(ctx context.Context, run *Run) error {
+	// A row outlives the process: no secret or signed URL goes into one.
+	redact.Default.Value(run)
 	var blob []byte
 	if r := run.Result; r != nil {
 		if run.ID == "" {

@@ -55,7 +55,17 @@ func Evaluate(buckets []providers.Bucket, p Policy, opts Options) []Finding {
 	for _, g := range opts.Gaps {
 		out = append(out, j.gap(g))
 	}
-	slices.SortFunc(out, func(a, b Finding) int {
+	Sort(out)
+	if out == nil {
+		out = []Finding{}
+	}
+	return out
+}
+
+// Sort orders findings as Evaluate returns them: by severity (highest
+// first), rule, provider, account, bucket, id.
+func Sort(fs []Finding) {
+	slices.SortFunc(fs, func(a, b Finding) int {
 		return cmp.Or(
 			cmp.Compare(b.Severity, a.Severity),
 			cmp.Compare(a.Rule, b.Rule),
@@ -65,10 +75,49 @@ func Evaluate(buckets []providers.Bucket, p Policy, opts Options) []Finding {
 			cmp.Compare(a.ID, b.ID),
 		)
 	})
-	if out == nil {
-		out = []Finding{}
+}
+
+// Aggregate is a finding about many buckets at once (a provider-wide loss
+// of reach), found by comparing runs rather than by reading one record.
+// EvaluateAggregate judges it like every other finding.
+type Aggregate struct {
+	ID, Rule           string
+	Provider, Account  string
+	Bucket, Region     string
+	Title, Remediation string
+	Evidence           map[string]any
+	Jurisdictions      []string
+	// Buckets are the records it is about: a sensitive tag on any of them
+	// raises its severity.
+	Buckets []providers.Bucket
+}
+
+// EvaluateAggregate applies the policy to a: the rule's severity, raised
+// one step when a bucket it covers carries a sensitive tag, the legal
+// basis its jurisdictions bring in, and the exceptions (status).
+func EvaluateAggregate(a Aggregate, p Policy, opts Options) Finding {
+	j := newJudge(a.Buckets, p, opts)
+	r := byID[a.Rule]
+	jur := sortedUnique(a.Jurisdictions)
+	f := Finding{
+		ID: a.ID, Rule: a.Rule, Risk: r.Risk, Severity: r.Severity, Status: StatusOpen,
+		Provider: a.Provider, Account: a.Account, Bucket: a.Bucket, Region: a.Region,
+		Title: a.Title, Evidence: a.Evidence, Jurisdictions: jur,
+		LegalBasis: j.legalBasis(r, jur), Remediation: a.Remediation,
 	}
-	return out
+	if f.Evidence == nil {
+		f.Evidence = map[string]any{}
+	}
+	for i := range a.Buckets {
+		if tag, ok := j.sensitive(&a.Buckets[i]); ok {
+			f.Evidence["sensitive_tag"] = a.Buckets[i].Provider + ":" + a.Buckets[i].Account + ":" + a.Buckets[i].Name + " " + tag
+			f.Evidence["base_severity"] = f.Severity.String()
+			f.Severity = f.Severity.Raise()
+			break
+		}
+	}
+	j.except(&f)
+	return f
 }
 
 // set is a set of jurisdiction codes or account ids.
@@ -500,8 +549,14 @@ func (j *judge) finish(b *providers.Bucket, d draft) Finding {
 		LegalBasis:    j.legalBasis(r, jur),
 		Remediation:   j.remediation(r, b, d.vars),
 	}
+	j.except(&f)
+	return f
+}
+
+// except applies the first unexpired exception that matches f.
+func (j *judge) except(f *Finding) {
 	for _, e := range j.p.Exceptions {
-		if !e.matches(f) {
+		if !e.matches(*f) {
 			continue
 		}
 		if e.Expires.IsZero() || !e.Expires.Time.Before(j.today) {
@@ -511,7 +566,6 @@ func (j *judge) finish(b *providers.Bucket, d draft) Finding {
 		}
 		f.Evidence["exception_expired"] = e.Expires.String() + ": " + e.Reason
 	}
-	return f
 }
 
 // FindingID is stable across runs for the same rule, bucket and subject.

@@ -87,4 +87,8 @@ type Finding struct {
 	Jurisdictions []string `json:"jurisdictions"`
 	LegalBasis    []string `json:"legal_basis"`
 	Remediation   string   `json:"remediation"`
+	// Unverified marks a finding of an earlier run kept open because what
+	// decides it could not be read this time (evidence "unverified_because"
+	// says what): not seen fixed, so not resolved.
+	Unverified bool `json:"unverified,omitempty"`
 }

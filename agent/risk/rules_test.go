@@ -77,3 +77,11 @@ func TestCatalogueEntriesAreComplete(t *testing.T) {
 		t.Error("Rules shares its slices with the catalogue")
 	}
 }
+
+func TestEveryRuleNamesItsInputs(t *testing.T) {
+	for _, r := range Rules() {
+		if _, ok := inputs[r.ID]; !ok {
+			t.Errorf("%s has no entry in inputs: drift cannot tell unverified from resolved", r.ID)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/history"
+	"github.com/reachaudit/reachaudit/internal/redact"
 )
 
 // ScanFunc runs one audit of scope. On a cancelled context it should return
@@ -499,6 +500,9 @@ func (d *Daemon) finish(log *slog.Logger, p *plan, s Schedule, started time.Time
 			log.Warn("no baseline: drift is reported against an empty history", "err", err)
 		}
 		history.AddReachLoss(prev, res)
+		if n := history.KeepUnverified(prev, res); n > 0 {
+			log.Warn("findings kept open, unverified: what decides them could not be read this run", "findings", n)
+		}
 		drift := history.Diff(prev, res)
 		run.New, run.Changed, run.Resolved = len(drift.New), len(drift.Changed), len(drift.Resolved)
 		for _, rl := range drift.ReachLoss {
@@ -594,8 +598,12 @@ func (d *Daemon) reload() {
 	d.log.Info("configuration reloaded", "schedules", d.scheduleNames())
 }
 
+// healthReporter is a Deliverer that can tell its spools cannot be read.
+type healthReporter interface{ Health() error }
+
 // Handler serves /healthz (the process is alive), /readyz (configuration
-// loaded and the last run did not fail) and /metrics.
+// loaded, the last run did not fail and every spool can be read) and
+// /metrics.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -606,6 +614,13 @@ func (d *Daemon) Handler() http.Handler {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintf(w, "last run failed: %s\n", d.lastError.Load().(string))
 			return
+		}
+		if h, ok := d.opts.Deliver.(healthReporter); ok {
+			if err := h.Health(); err != nil {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				fmt.Fprintf(w, "outputs: %s\n", redact.Default.String(err.Error()))
+				return
+			}
 		}
 		fmt.Fprintln(w, "ok")
 	})

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 
 	"github.com/reachaudit/reachaudit/agent"
@@ -37,6 +39,13 @@ config audits an in-process sandbox instead of the clouds.`,
 			if err != nil {
 				return err
 			}
+			outs, err := openOutputs(cfg, log)
+			if err != nil {
+				return err
+			}
+			if outs != nil {
+				defer outs.Close()
+			}
 			sc, closeSandbox, err := scanConfig(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
@@ -47,10 +56,13 @@ config audits an in-process sandbox instead of the clouds.`,
 			if err != nil {
 				return err
 			}
-			if err := deliver(cmd.Context(), cfg, r, log); err != nil {
-				return err
+			// The report is written whatever delivery did, and carries its
+			// account (summary.delivery); a loss fails the command after it.
+			deliverErr := deliver(cmd.Context(), outs, r, log)
+			if err := o.render(r); err != nil && (deliverErr == nil || !isFindings(err)) {
+				return errors.Join(deliverErr, err)
 			}
-			return o.render(r)
+			return deliverErr
 		},
 	}
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "config file (YAML)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 
 // openOutputs opens the config's outputs with their spools beside the
 // history database (or in the user cache directory when there is none).
+// It runs before the scan: a missing token or an unwritable spool is bad
+// config (exit 2) found in a second, not after an hour of scanning.
 func openOutputs(cfg *config.Config, log *slog.Logger) (*outputs.Set, error) {
 	if len(cfg.Outputs) == 0 {
 		return nil, nil
@@ -29,27 +32,30 @@ func openOutputs(cfg *config.Config, log *slog.Logger) (*outputs.Set, error) {
 	return set, nil
 }
 
-// deliver sends one scan's findings to the config's outputs and records
-// how each fared in the result. Findings an output could not take stay in
-// its spool for the next run; only findings the spool had to drop fail the
-// command.
-func deliver(ctx context.Context, cfg *config.Config, r *agent.Result, log *slog.Logger) error {
-	set, err := openOutputs(cfg, log)
-	if err != nil || set == nil {
-		return err
+// errDropped marks findings an output could neither deliver nor spool:
+// the command fails (exit 1), after the report is written.
+var errDropped = errors.New("findings dropped")
+
+// deliver sends one scan's findings to the opened outputs (set may be nil)
+// and records how each fared in the result's summary.delivery. Findings an
+// output could not take stay in its spool for the next run; only findings
+// lost (a full or failing spool, a corrupt spool record) fail the command,
+// and never before the caller has written the report.
+func deliver(ctx context.Context, set *outputs.Set, r *agent.Result, log *slog.Logger) error {
+	if set == nil {
+		return nil
 	}
-	defer set.Close()
 	r.Summary.Delivery = set.Deliver(ctx, r)
 	dropped := 0
 	for _, d := range r.Summary.Delivery {
 		if d.Error != "" {
 			log.Warn("output did not take every finding; the rest is spooled for the next run",
-				"output", d.Output, "delivered", d.Delivered, "spooled", d.Spooled, "err", d.Error)
+				"output", d.Output, "delivered", d.Delivered, "spooled", d.Spooled, "dropped", d.Dropped, "err", d.Error)
 		}
 		dropped += d.Dropped
 	}
 	if dropped > 0 {
-		return fmt.Errorf("%d finding(s) dropped: an output's spool is full (see summary.delivery)", dropped)
+		return fmt.Errorf("%w: %d finding(s) could neither be delivered nor kept in a spool (see summary.delivery)", errDropped, dropped)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/reachaudit/reachaudit/internal/redact"
 	"github.com/reachaudit/reachaudit/internal/yamlfile"
 
 	// The provider plugins and their sandbox emulators join by init.
@@ -70,10 +71,10 @@ func exitCode(err error) int {
 	}
 	var fe findingsError
 	if errors.As(err, &fe) {
-		fmt.Fprintln(os.Stderr, "reachaudit:", err)
+		fmt.Fprintln(os.Stderr, "reachaudit:", redact.Default.String(err.Error()))
 		return exitFindings
 	}
-	fmt.Fprintln(os.Stderr, "reachaudit:", err)
+	fmt.Fprintln(os.Stderr, "reachaudit:", redact.Default.String(err.Error()))
 	var ue usageError
 	var ye *yamlfile.Error
 	if errors.As(err, &ue) || errors.As(err, &ye) {

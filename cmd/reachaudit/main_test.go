@@ -25,6 +25,12 @@ var fixedNow = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
 func TestMain(m *testing.M) {
 	clock = func() time.Time { return fixedNow }
+	// A test that needs the CLI as a process of its own (under a resource
+	// limit, or to be killed) runs this binary with these variables.
+	if args := os.Getenv(execArgsEnv); args != "" {
+		os.Args = append([]string{"reachaudit"}, strings.Split(args, "\x1f")...)
+		main()
+	}
 	os.Exit(m.Run())
 }
 

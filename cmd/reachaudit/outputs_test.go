@@ -137,7 +137,7 @@ history: {path: %s}
 outputs:
   - {type: file, path: %s, format: jsonl}
   - {type: syslog, address: "tcp://%s", format: cef}
-  - {type: splunk-hec, url: "%s", token_env: TEST_HEC_TOKEN, batch_size: 25}
+  - {type: splunk-hec, url: "%s", insecure_http: true, token_env: TEST_HEC_TOKEN, batch_size: 25}
   - {type: webhook, url: "%s", secret_env: TEST_WEBHOOK_SECRET, batch_size: 40}
 `, filepath.Join(dir, "state", "history.db"), jsonl, ln.Addr(), hec.URL, hook.URL)), 0o644); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/internal/atomicfile"
+	"github.com/reachaudit/reachaudit/internal/redact"
 	"github.com/reachaudit/reachaudit/reports"
 )
 
@@ -103,6 +105,11 @@ func failedAccounts(r *agent.Result) string {
 	return strings.Join(parts, "; ")
 }
 
+func isFindings(err error) bool {
+	var fe findingsError
+	return errors.As(err, &fe)
+}
+
 func (o *outputFlags) gate(r *agent.Result) error {
 	if o.failOn == "" {
 		return nil
@@ -180,10 +187,13 @@ func newLogger(level, format string) (*slog.Logger, error) {
 		return nil, usageError{fmt.Errorf("log level %q: want debug, info, warn or error", level)}
 	}
 	hopts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, hopts)
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, hopts)), nil
+		h = slog.NewJSONHandler(os.Stderr, hopts)
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, hopts)), nil
+	// Every line goes through the one redactor: an error text may quote a
+	// token a server echoed or a signed URL.
+	return slog.New(redact.Default.Handler(h)), nil
 }
 
 func logLevelFlag(cmd *cobra.Command) string {

@@ -7,6 +7,8 @@ import (
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/aliyun/credentials-go/credentials"
 	credproviders "github.com/aliyun/credentials-go/credentials/providers"
+
+	"github.com/reachaudit/reachaudit/internal/redact"
 )
 
 // credentialsFor builds one account's credential provider from the config:
@@ -15,6 +17,7 @@ import (
 // role is assumed once and refreshed by the provider itself.
 func credentialsFor(cfg *Config, account string) (credproviders.CredentialsProvider, error) {
 	if s, ok := cfg.Static[account]; ok {
+		redact.Default.Add(s.AccessKeySecret, s.SecurityToken)
 		if s.SecurityToken != "" {
 			return credproviders.NewStaticSTSCredentialsProviderBuilder().
 				WithAccessKeyId(s.AccessKeyID).WithAccessKeySecret(s.AccessKeySecret).
@@ -31,6 +34,8 @@ func credentialsFor(cfg *Config, account string) (credproviders.CredentialsProvi
 		base, err = credproviders.NewCLIProfileCredentialsProviderBuilder().WithProfileName(entry.Profile).Build()
 	case entry.AccessKeyIDEnv != "":
 		id, secret := os.Getenv(entry.AccessKeyIDEnv), os.Getenv(entry.AccessKeySecretEnv)
+		redact.Default.Add(secret)
+		redact.Default.AddEnv(entry.SecurityTokenEnv)
 		if id == "" || secret == "" {
 			return nil, fmt.Errorf("account %s: environment variables %s and %s must both be set",
 				account, entry.AccessKeyIDEnv, entry.AccessKeySecretEnv)
@@ -44,6 +49,8 @@ func credentialsFor(cfg *Config, account string) (credproviders.CredentialsProvi
 				WithAccessKeyId(id).WithAccessKeySecret(secret).Build()
 		}
 	default:
+		// The default chain reads these itself.
+		redact.Default.AddEnv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")
 		base = credproviders.NewDefaultCredentialsProvider()
 	}
 	if err != nil {

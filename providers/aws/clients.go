@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/reachaudit/reachaudit/internal/redact"
 	"github.com/reachaudit/reachaudit/providers"
 )
 
@@ -83,6 +84,7 @@ func loadBase(ctx context.Context, cfg *Config) (aws.Config, error) {
 		return aws.Config{}, err
 	}
 	if c := cfg.Credentials; c != nil {
+		redact.Default.Add(c.SecretAccessKey, c.SessionToken)
 		base := aws.NewConfig()
 		base.Region = cfg.Region
 		base.Credentials = aws.NewCredentialsCache(
@@ -94,6 +96,8 @@ func loadBase(ctx context.Context, cfg *Config) (aws.Config, error) {
 		}
 		return *base, nil
 	}
+	// The default chain reads these itself.
+	redact.Default.AddEnv("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient),
 		config.WithRetryer(newRetryer),

@@ -33,6 +33,9 @@ type hecSink struct {
 }
 
 func newHECSink(o *Output, log *slog.Logger) (*hecSink, error) {
+	if err := o.checkClearText(); err != nil {
+		return nil, err
+	}
 	token, err := readSecret("token", o.TokenEnv, o.TokenFile)
 	if err != nil {
 		return nil, err
@@ -94,7 +97,7 @@ func (s *hecSink) frame(dst []byte, _ *risk.Finding, body []byte, r *agent.Resul
 
 type hecAnswer struct {
 	Text  string `json:"text"`
-	Code  int    `json:"code"`
+	Code  *int   `json:"code"`
 	AckID *int64 `json:"ackId"`
 }
 
@@ -112,7 +115,7 @@ func (s *hecSink) send(ctx context.Context, batch [][]byte) (int, error) {
 	}
 	body := gz.Bytes()
 	var answer hecAnswer
-	err := postWithRetry(ctx, s.client, func() (*http.Request, error) {
+	err := postWithRetry(ctx, s.client, s.log, func() (*http.Request, error) {
 		req, err := http.NewRequest(http.MethodPost, s.eventURL, readerOf(body))
 		if err != nil {
 			return nil, err
@@ -143,10 +146,14 @@ func (s *hecSink) send(ctx context.Context, batch [][]byte) (int, error) {
 // from the server and is quoted, so a hostile one cannot write control
 // bytes into the log.
 func parseHECEvent(status int, b []byte) (hecAnswer, error) {
+	// Only an answer that parses and says code 0 is a delivery: a proxy's
+	// HTML page or an empty 200 proves nothing reached the indexers.
 	var answer hecAnswer
-	_ = json.Unmarshal(b, &answer) // a body that is not JSON leaves Code 0: the status decides
-	if status != http.StatusOK || answer.Code != 0 {
-		return answer, fmt.Errorf("HEC answered %d: %q (code %d)", status, answer.Text, answer.Code)
+	if err := json.Unmarshal(b, &answer); err != nil || answer.Code == nil {
+		return hecAnswer{}, fmt.Errorf("HEC answered %d with no HEC answer (%d bytes that are not {\"code\": N}): not counted as delivered", status, len(b))
+	}
+	if status != http.StatusOK || *answer.Code != 0 {
+		return answer, fmt.Errorf("HEC answered %d: %q (code %d)", status, answer.Text, *answer.Code)
 	}
 	return answer, nil
 }
@@ -178,7 +185,7 @@ func (s *hecSink) waitAck(ctx context.Context, ackID int64) error {
 	poll := s.ackPoll
 	for {
 		var acked bool
-		err := postWithRetry(ctx, s.client, func() (*http.Request, error) {
+		err := postWithRetry(ctx, s.client, s.log, func() (*http.Request, error) {
 			req, err := http.NewRequest(http.MethodPost, s.ackURL+"?channel="+s.channel, readerOf(query))
 			if err != nil {
 				return nil, err

@@ -59,6 +59,9 @@ type Output struct {
 	TokenFile  string `yaml:"token_file" json:"token_file,omitempty"`
 	SecretEnv  string `yaml:"secret_env" json:"secret_env,omitempty"`
 	SecretFile string `yaml:"secret_file" json:"secret_file,omitempty"`
+	// InsecureHTTP allows an http:// URL for splunk-hec, whose token would
+	// cross the network in clear text.
+	InsecureHTTP bool `yaml:"insecure_http" json:"insecure_http,omitempty"`
 
 	BatchSize int `yaml:"batch_size" json:"batch_size,omitempty"`
 	// Ack waits for Splunk indexer acknowledgement of every batch.
@@ -114,6 +117,9 @@ func (o *Output) validate(c *yamlfile.Check, p string) {
 	case TypeSplunkHEC:
 		o.validateURL(c, p)
 		o.validateSecret(c, p, "token", o.TokenEnv, o.TokenFile)
+		if err := o.checkClearText(); err != nil {
+			c.Errorf(p+"url", "%v", err)
+		}
 	case TypeWebhook:
 		o.validateURL(c, p)
 		o.validateSecret(c, p, "secret", o.SecretEnv, o.SecretFile)
@@ -133,6 +139,9 @@ func (o *Output) validate(c *yamlfile.Check, p string) {
 	if o.Spool.MaxBytes < 0 {
 		c.Errorf(p+"spool.max_bytes", "must not be negative")
 	}
+	if o.InsecureHTTP && o.Type != TypeSplunkHEC {
+		c.Errorf(p+"insecure_http", "only splunk-hec sends a token it would expose over http://")
+	}
 	if o.Ack && o.Type != TypeSplunkHEC {
 		c.Errorf(p+"ack", "only splunk-hec has indexer acknowledgement")
 	}
@@ -151,6 +160,15 @@ func (o *Output) validateURL(c *yamlfile.Check, p string) {
 	if u.User != nil {
 		c.Errorf(p+"url", "must not carry credentials; use token_env/token_file or secret_env/secret_file")
 	}
+}
+
+// checkClearText refuses a token-bearing http:// URL unless insecure_http
+// is set by name.
+func (o *Output) checkClearText() error {
+	if u, err := url.Parse(o.URL); err == nil && u.Scheme == "http" && !o.InsecureHTTP {
+		return fmt.Errorf("http:// would send the HEC token in clear text: use https://, or set insecure_http: true to accept that")
+	}
+	return nil
 }
 
 func (o *Output) validateSecret(c *yamlfile.Check, p, what, env, file string) {

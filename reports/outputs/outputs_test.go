@@ -53,6 +53,11 @@ func TestValidate(t *testing.T) {
 		{"negative batch", `[{type: syslog, address: "tcp://h:1", batch_size: -1}]`, `[0].batch_size`},
 		{"timeout and spool decode", `[{type: syslog, address: "tcp://h:1", timeout: 45s, spool: {dir: /tmp/x, max_bytes: 1048576}}]`, ""},
 		{"bad timeout", `[{type: syslog, address: "tcp://h:1", timeout: soon}]`, `x.yaml:2`},
+		{"relp", `[{type: syslog, address: "relp://siem.example.com:2514"}, {type: syslog, address: "relp+tls://siem.example.com:2514", spool: {dir: /tmp/b}}]`, ""},
+		{"relp without a port", `[{type: syslog, address: "relp://siem.example.com"}]`, `RELP has no standard port`},
+		{"hec token over http is refused", `[{type: splunk-hec, url: "http://h:8088", token_env: A}]`, `[0].url: http:// would send the HEC token in clear text`},
+		{"hec over http named", `[{type: splunk-hec, url: "http://h:8088", token_env: A, insecure_http: true}]`, ""},
+		{"insecure_http outside hec", `[{type: webhook, url: "https://h/x", secret_env: S, insecure_http: true}]`, `[0].insecure_http`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -330,7 +335,7 @@ func TestSplunkHEC(t *testing.T) {
 			srv := httptest.NewServer(h)
 			defer srv.Close()
 			var logs bytes.Buffer
-			s, err := Open([]Output{{Type: TypeSplunkHEC, URL: srv.URL, TokenEnv: "TEST_HEC_TOKEN", BatchSize: 4, Ack: ack,
+			s, err := Open([]Output{{Type: TypeSplunkHEC, URL: srv.URL, InsecureHTTP: true, TokenEnv: "TEST_HEC_TOKEN", BatchSize: 4, Ack: ack,
 				Index: "security", Sourcetype: "reachaudit:finding", Timeout: 10 * time.Second}},
 				Options{SpoolDir: t.TempDir(), Encode: encOpts, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			if err != nil {
@@ -385,7 +390,7 @@ func TestSplunkHECRefusedTokenIsSpooledAndNotLeaked(t *testing.T) {
 	h := &hecServer{t: t, token: "right", acked: map[int64]int{}, channels: map[string]bool{}}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	s := open(t, Output{Type: TypeSplunkHEC, URL: srv.URL, TokenEnv: "TEST_HEC_TOKEN"})
+	s := open(t, Output{Type: TypeSplunkHEC, URL: srv.URL, InsecureHTTP: true, TokenEnv: "TEST_HEC_TOKEN"})
 	d := s.Deliver(context.Background(), testResult("run-1", 5))[0]
 	if d.Delivered != 0 || d.Spooled != 5 || !strings.Contains(d.Error, "401") {
 		t.Fatalf("delivery %+v", d)
@@ -493,8 +498,16 @@ func TestFileIsWrittenAtomicallyAndStdout(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("temporary files left behind: %v", entries)
 	}
-	// A file output that cannot be written says so and counts the loss.
-	s2 := open(t, Output{Type: TypeFile, Path: filepath.Join(dir, "missing", "x.json")})
+	// A file output that cannot be written is refused when it is opened,
+	// before any scan; one that becomes unwritable later says so and
+	// counts the loss.
+	if _, err := Open([]Output{{Type: TypeFile, Path: filepath.Join(dir, "missing", "x.json")}}, Options{Logger: quietLogger()}); err == nil {
+		t.Error("a file output in a missing directory opened")
+	}
+	later := filepath.Join(t.TempDir(), "later")
+	os.Mkdir(later, 0o700)
+	s2 := open(t, Output{Type: TypeFile, Path: filepath.Join(later, "x.json")})
+	os.Remove(later)
 	if d := s2.Deliver(context.Background(), r)[0]; d.Error == "" || d.Dropped != 6 {
 		t.Errorf("unwritable file: %+v", d)
 	}
@@ -556,7 +569,7 @@ func TestSplunkHECOutageThenRecovery(t *testing.T) {
 	h := &hecServer{t: t, token: "tok", failures: 1 << 30, acked: map[int64]int{}, channels: map[string]bool{}}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	s := open(t, Output{Type: TypeSplunkHEC, URL: srv.URL, TokenEnv: "TEST_HEC_TOKEN", BatchSize: 5, Timeout: 2 * time.Second})
+	s := open(t, Output{Type: TypeSplunkHEC, URL: srv.URL, InsecureHTTP: true, TokenEnv: "TEST_HEC_TOKEN", BatchSize: 5, Timeout: 2 * time.Second})
 	ctx := context.Background()
 	r1 := testResult("run-1", 12)
 	if d := s.Deliver(ctx, r1)[0]; d.Delivered != 0 || d.Spooled != 12 || !strings.Contains(d.Error, "503") {

@@ -15,6 +15,7 @@ import (
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/internal/atomicfile"
+	"github.com/reachaudit/reachaudit/internal/redact"
 	"github.com/reachaudit/reachaudit/reports"
 	"github.com/reachaudit/reachaudit/reports/spool"
 )
@@ -91,6 +92,9 @@ func Open(outs []Output, opts Options) (*Set, error) {
 // open prepares the output; claim is told its spool directory first, so
 // two outputs never share one.
 func (o *output) open(claim func(dir string) error) error {
+	if o.cfg.Type == TypeFile {
+		return probeWritable(filepath.Dir(o.cfg.Path))
+	}
 	if !o.cfg.perFinding() {
 		return nil
 	}
@@ -101,7 +105,7 @@ func (o *output) open(claim func(dir string) error) error {
 	case TypeSplunkHEC:
 		o.sink, err = newHECSink(&o.cfg, o.log)
 	case TypeWebhook:
-		o.sink, err = newWebhookSink(&o.cfg)
+		o.sink, err = newWebhookSink(&o.cfg, o.log)
 	default:
 		err = fmt.Errorf("unknown output type %q", o.cfg.Type)
 	}
@@ -172,9 +176,24 @@ func (s *Set) FlushDeliveries(ctx context.Context) []agent.Delivery {
 		if err != nil {
 			d.Error = err.Error()
 		}
+		d.Dropped = o.takeCorrupt()
 		d.Spooled = o.spool.Len()
 		return d
 	})
+}
+
+// Health is nil while every spool can be read; otherwise it names the
+// spools that cannot (the agent's /readyz shows it).
+func (s *Set) Health() error {
+	var errs []error
+	for _, o := range s.outs {
+		if o.spool != nil {
+			if err := o.spool.Err(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: spool unreadable: %w", o.name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Backlog is the number of messages waiting in all spools.
@@ -235,6 +254,7 @@ func (o *output) deliver(ctx context.Context, r *agent.Result) agent.Delivery {
 	if err != nil {
 		lastErr = err
 	}
+	d.Dropped += o.takeCorrupt()
 	// While a backlog remains the destination is down for us: new
 	// findings queue behind it rather than overtake it.
 	down := o.spool.Len() > 0
@@ -296,6 +316,16 @@ func (o *output) deliver(ctx context.Context, r *agent.Result) agent.Delivery {
 	return d
 }
 
+// takeCorrupt returns the spooled messages lost to corrupt records since
+// the last call, and logs them.
+func (o *output) takeCorrupt() int {
+	n := o.spool.TakeDropped()
+	if n > 0 {
+		o.log.Error("spool records were corrupt and skipped; their findings are lost", "dropped", n)
+	}
+	return n
+}
+
 // drain delivers the spool, oldest first, until it is empty or the
 // destination fails. It returns how many messages it delivered.
 func (o *output) drain(ctx context.Context) (int, error) {
@@ -327,11 +357,13 @@ func (o *output) drain(ctx context.Context) (int, error) {
 	}
 }
 
-// sendRetry bounds one send by the output's timeout.
+// sendRetry bounds one send by the output's timeout. Its error is
+// redacted here, at the edge: a server may echo the token it was sent.
 func (o *output) sendRetry(ctx context.Context, batch [][]byte) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.timeout())
 	defer cancel()
-	return o.sink.send(ctx, batch)
+	n, err := o.sink.send(ctx, batch)
+	return n, redact.Default.Error(err)
 }
 
 // writeDocument renders the whole result for file and stdout outputs.
@@ -342,4 +374,15 @@ func (o *output) writeDocument(r *agent.Result) error {
 	return atomicfile.Write(o.cfg.Path, func(w io.Writer) error {
 		return reports.Encode(w, o.cfg.format(), r, o.opts.Encode)
 	})
+}
+
+// probeWritable checks that a file can be created in dir, as the atomic
+// write will need, before a scan is spent on a report that cannot land.
+func probeWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".reachaudit-probe-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

@@ -29,21 +29,32 @@ var syslogSeverity = map[risk.Severity]int{
 
 const defaultFacility = "local0"
 
-// parseSyslogAddress reads udp://, tcp:// or tls://host[:port].
+// syslogPorts are the default ports of the syslog transports; RELP has no
+// registered port, so its address must name one.
+var syslogPorts = map[string]string{"udp": "514", "tcp": "514", "tls": "6514", "relp": "", "relp+tls": ""}
+
+// parseSyslogAddress reads udp://, tcp://, tls://, relp:// or
+// relp+tls://host[:port].
 func parseSyslogAddress(addr string) (network, hostport string, err error) {
 	u, err := url.Parse(addr)
 	if err != nil || u.Host == "" {
-		return "", "", fmt.Errorf("%q: want udp://host:port, tcp://host:port or tls://host:port", addr)
+		return "", "", fmt.Errorf("%q: want udp://host:port, tcp://host:port, tls://host:port, relp://host:port or relp+tls://host:port", addr)
 	}
-	port := map[string]string{"udp": "514", "tcp": "514", "tls": "6514"}[u.Scheme]
-	if port == "" {
-		return "", "", fmt.Errorf("%q: scheme must be udp, tcp or tls", addr)
+	port, ok := syslogPorts[u.Scheme]
+	if !ok {
+		return "", "", fmt.Errorf("%q: scheme must be udp, tcp, tls, relp or relp+tls", addr)
 	}
 	if u.Port() != "" {
 		port = u.Port()
 	}
+	if port == "" {
+		return "", "", fmt.Errorf("%q: RELP has no standard port; give one (rsyslog's imrelp examples use 2514 or 20514)", addr)
+	}
 	return u.Scheme, net.JoinHostPort(u.Hostname(), port), nil
 }
+
+// isRELP reports whether network is a RELP transport.
+func isRELP(network string) bool { return network == "relp" || network == "relp+tls" }
 
 // Header holds the RFC 5424 header fields a message is built from.
 type Header struct {
@@ -112,6 +123,8 @@ type syslogSink struct {
 	procID        string
 	timeout       time.Duration
 	conn          net.Conn
+	relp          *relpClient // the session over conn, for relp and relp+tls
+	settle        time.Duration
 	buf           []byte
 }
 
@@ -126,8 +139,8 @@ func newSyslogSink(o *Output) (*syslogSink, error) {
 	}
 	host, _ := os.Hostname()
 	s := &syslogSink{network: network, addr: addr, facility: facilities[fac], hostname: host,
-		procID: strconv.Itoa(os.Getpid()), timeout: o.timeout()}
-	if network == "tls" {
+		procID: strconv.Itoa(os.Getpid()), timeout: o.timeout(), settle: defaultSettle}
+	if network == "tls" || network == "relp+tls" {
 		h, _, _ := net.SplitHostPort(addr)
 		if s.tls, err = tlsConfig(o, h); err != nil {
 			return nil, err
@@ -144,9 +157,11 @@ func (s *syslogSink) frame(dst []byte, f *risk.Finding, body []byte, r *agent.Re
 func (s *syslogSink) dial(ctx context.Context) (net.Conn, error) {
 	d := &net.Dialer{Timeout: s.timeout}
 	switch s.network {
-	case "tls":
+	case "tls", "relp+tls":
 		td := &tls.Dialer{NetDialer: d, Config: s.tls}
 		return td.DialContext(ctx, "tcp", s.addr)
+	case "relp":
+		return d.DialContext(ctx, "tcp", s.addr)
 	default:
 		return d.DialContext(ctx, s.network, s.addr)
 	}
@@ -167,6 +182,9 @@ func (s *syslogSink) alive() bool {
 }
 
 func (s *syslogSink) send(ctx context.Context, batch [][]byte) (int, error) {
+	if isRELP(s.network) {
+		return s.sendRELP(ctx, batch)
+	}
 	if s.conn != nil && !s.alive() {
 		s.conn.Close()
 		s.conn = nil
@@ -197,7 +215,15 @@ func (s *syslogSink) send(ctx context.Context, batch [][]byte) (int, error) {
 	for _, m := range batch {
 		s.buf = AppendOctetCounted(s.buf, m)
 	}
-	if _, err := s.conn.Write(s.buf); err != nil {
+	_, err := s.conn.Write(s.buf)
+	if err == nil {
+		// A write only fills our socket buffer: the batch counts once the
+		// receiver's TCP has acknowledged every byte and the connection
+		// still stands a moment later (a receiver that resets part-way has
+		// thrown away what it had not read).
+		err = s.confirm(ctx)
+	}
+	if err != nil {
 		s.conn.Close()
 		s.conn = nil
 		return 0, fmt.Errorf("syslog %s: %w", s.addr, err)
@@ -205,7 +231,89 @@ func (s *syslogSink) send(ctx context.Context, batch [][]byte) (int, error) {
 	return len(batch), nil
 }
 
+// defaultSettle is how long after the last byte is acknowledged the
+// connection must stay up for the batch to count: long enough for a
+// receiver that reads part of a batch and resets to be seen doing so, short
+// enough that a backlog of a thousand batches costs seconds, not minutes.
+const defaultSettle = 25 * time.Millisecond
+
+// confirm waits until the peer has acknowledged every byte written (on
+// Linux, where the kernel tells) and then checks that the connection
+// still stands after s.settle.
+func (s *syslogSink) confirm(ctx context.Context) error {
+	tcp := tcpConnOf(s.conn)
+	if tcp != nil && canCountUnacked {
+		poll := time.Millisecond
+		for {
+			n, err := unacked(tcp)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				break
+			}
+			// A reset leaves the unacknowledged bytes counted for ever.
+			if !s.alive() {
+				return fmt.Errorf("the receiver reset the connection with %d bytes of the batch unacknowledged; sending it again", n)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%d bytes of the batch not acknowledged by the receiver: %w", n, ctx.Err())
+			case <-time.After(poll):
+			}
+			poll = min(poll*2, 50*time.Millisecond)
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(s.settle):
+	}
+	if !s.alive() {
+		return errors.New("the receiver closed or reset the connection during the batch; sending it again")
+	}
+	return nil
+}
+
+// tcpConnOf is the TCP connection under c (plain or TLS), or nil.
+func tcpConnOf(c net.Conn) *net.TCPConn {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	tcp, _ := c.(*net.TCPConn)
+	return tcp
+}
+
+// sendRELP delivers batch over a RELP session (opened on first use and
+// after a failure): what the receiver acknowledged counts, the rest is
+// sent again.
+func (s *syslogSink) sendRELP(ctx context.Context, batch [][]byte) (int, error) {
+	if s.relp == nil {
+		c, err := s.dial(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("relp %s: %w", s.addr, err)
+		}
+		if s.relp, err = openRELP(ctx, c); err != nil {
+			c.Close()
+			return 0, fmt.Errorf("relp %s: %w", s.addr, err)
+		}
+		s.conn = c
+	}
+	n, err := s.relp.send(ctx, batch)
+	if err != nil {
+		s.conn.Close()
+		s.conn, s.relp = nil, nil
+		return n, fmt.Errorf("relp %s: %d of %d messages acknowledged: %w", s.addr, n, len(batch), err)
+	}
+	return n, nil
+}
+
 func (s *syslogSink) close() error {
+	if s.relp != nil {
+		err := s.relp.close()
+		s.conn, s.relp = nil, nil
+		return err
+	}
 	if s.conn == nil {
 		return nil
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/reachaudit/reachaudit/internal/redact"
 )
 
 // tlsConfig builds the client TLS config of an output. Verification stays
@@ -44,7 +46,9 @@ func readSecret(what, env, file string) (string, error) {
 		if !ok || strings.TrimSpace(v) == "" {
 			return "", fmt.Errorf("%s: environment variable %s is not set", what, env)
 		}
-		return strings.TrimSpace(v), nil
+		v = strings.TrimSpace(v)
+		redact.Default.Add(v)
+		return v, nil
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -54,5 +58,6 @@ func readSecret(what, env, file string) (string, error) {
 	if v == "" {
 		return "", fmt.Errorf("%s: file %s is empty", what, file)
 	}
+	redact.Default.Add(v)
 	return v, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -27,10 +28,11 @@ type webhookSink struct {
 	ndjson bool
 	secret []byte
 	client *http.Client
+	log    *slog.Logger
 	now    func() time.Time
 }
 
-func newWebhookSink(o *Output) (*webhookSink, error) {
+func newWebhookSink(o *Output, log *slog.Logger) (*webhookSink, error) {
 	secret, err := readSecret("secret", o.SecretEnv, o.SecretFile)
 	if err != nil {
 		return nil, err
@@ -39,7 +41,7 @@ func newWebhookSink(o *Output) (*webhookSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &webhookSink{url: o.URL, ndjson: o.format() == "ocsf", secret: []byte(secret), client: client, now: time.Now}, nil
+	return &webhookSink{url: o.URL, ndjson: o.format() == "ocsf", secret: []byte(secret), client: client, log: log, now: time.Now}, nil
 }
 
 func (s *webhookSink) frame(dst []byte, _ *risk.Finding, body []byte, _ *agent.Result) []byte {
@@ -73,7 +75,7 @@ func (s *webhookSink) send(ctx context.Context, batch [][]byte) (int, error) {
 		}
 		body = append(body, ']')
 	}
-	err := postWithRetry(ctx, s.client, func() (*http.Request, error) {
+	err := postWithRetry(ctx, s.client, s.log, func() (*http.Request, error) {
 		req, err := http.NewRequest(http.MethodPost, s.url, readerOf(body))
 		if err != nil {
 			return nil, err

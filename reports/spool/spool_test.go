@@ -170,3 +170,125 @@ func crash(s *Spool) {
 	}
 	s.lock.Close()
 }
+
+// findingLike is a message as the outputs spool them: a line of text.
+func findingLike(from, to int) [][]byte {
+	var out [][]byte
+	for i := from; i < to; i++ {
+		out = append(out, []byte(fmt.Sprintf(`<11>1 2026-11-30T02:00:42.000000Z host reachaudit 1 EXP-001 - {"id":"f%04d","rule":"EXP-001","title":"Concern-controlled provider can decrypt the data"}`, i)))
+	}
+	return out
+}
+
+func TestSpoolSkipsACorruptRecordAndCountsIt(t *testing.T) {
+	for _, where := range []float64{0.0, 0.1, 0.5, 0.99} {
+		t.Run(fmt.Sprintf("flip at %.0f%%", where*100), func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Open(dir, 1<<20, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := findingLike(0, 73)
+			if _, err := s.Append(all); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			segs, _ := filepath.Glob(filepath.Join(dir, "*"+segSuffix))
+			data, _ := os.ReadFile(segs[0])
+			at := int(float64(len(data)) * where)
+			data[at] ^= 0x40
+			os.WriteFile(segs[0], data, 0o600)
+
+			s2, err := Open(dir, 1<<20, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s2.Close()
+			got := drain(t, s2, 10)
+			if dropped := s2.TakeDropped(); dropped != 1 || len(got) != 72 {
+				t.Fatalf("delivered %d, dropped %d; want 72 and 1", len(got), dropped)
+			}
+			// What arrives is the rest, in order: the one hit record is missing.
+			j := 0
+			for _, m := range all {
+				if j < len(got) && string(got[j]) == string(m) {
+					j++
+				}
+			}
+			if j != len(got) {
+				t.Errorf("messages out of order or altered")
+			}
+			if s2.Len() != 0 || s2.TakeDropped() != 0 {
+				t.Errorf("after the drain: %d waiting; a dropped record counted twice", s2.Len())
+			}
+		})
+	}
+}
+
+func TestSpoolValidatesTheCursor(t *testing.T) {
+	cases := []struct {
+		name, cursor string
+		want         int // messages delivered after reopening
+	}{
+		{"negative offset", `{"segment":0,"offset":-5}`, 10},
+		{"offset past the segment", `{"segment":0,"offset":99999}`, 10},
+		{"offset inside a record", `{"segment":0,"offset":3}`, 10},
+		{"a later segment", `{"segment":7,"offset":0}`, 10},
+		{"not json", `{"segm`, 10},
+		{"checksum does not match", `{"segment":0,"offset":0,"check":1}`, 10},
+		{"a valid cursor from an older version", "", 6},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Open(dir, 1<<20, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Append(msgs(0, 10))
+			batch, cur, _ := s.Peek(4)
+			s.Commit(cur, len(batch))
+			s.Close()
+			cursor := tc.cursor
+			if cursor == "" {
+				cursor = fmt.Sprintf(`{"segment":%d,"offset":%d}`, cur.Seg, cur.Off)
+			}
+			os.WriteFile(filepath.Join(dir, cursorFile), []byte(cursor), 0o600)
+			s2, err := Open(dir, 1<<20, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s2.Close()
+			if s2.Len() != tc.want {
+				t.Errorf("Len %d, want %d", s2.Len(), tc.want)
+			}
+			got := drain(t, s2, 3)
+			if diff := cmp.Diff(msgs(10-tc.want, 10), got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			segs, _ := filepath.Glob(filepath.Join(dir, "*"+segSuffix))
+			if s2.Len() != 0 || len(segs) > 1 {
+				t.Errorf("after the drain: %d waiting, %d segments", s2.Len(), len(segs))
+			}
+		})
+	}
+}
+
+func TestSpoolThatCannotBeReadIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, 1<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Append(msgs(0, 3))
+	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segSuffix))
+	os.Rename(segs[0], segs[0]+".away")
+	if _, _, err := s.Peek(10); err == nil || s.Err() == nil {
+		t.Fatalf("Peek %v, Err %v: an unreadable spool read as empty", err, s.Err())
+	}
+	os.Rename(segs[0]+".away", segs[0])
+	if got, _, err := s.Peek(10); err != nil || len(got) != 3 || s.Err() != nil {
+		t.Fatalf("after it is back: %d messages, %v, Err %v", len(got), err, s.Err())
+	}
+}
