@@ -32,15 +32,7 @@ residency limited to the US, sensitive tags and exceptions).`,
 			if err != nil {
 				return err
 			}
-			var pol risk.Policy
-			switch {
-			case policy != "":
-				pol, err = risk.PolicyFromFile(policy)
-			case estate == "":
-				pol, err = risk.DemoPolicy()
-			default:
-				pol = risk.DefaultPolicy()
-			}
+			pol, err := demoPolicy(estate, policy)
 			if err != nil {
 				return err
 			}
@@ -66,4 +58,16 @@ residency limited to the US, sensitive tags and exceptions).`,
 	cmd.Flags().StringVar(&policy, "policy", "", "policy file (default: the demo policy, or us-adversary with --estate)")
 	o.add(cmd)
 	return cmd
+}
+
+// demoPolicy is the policy of a demo run: the file given, else the demo
+// policy for the built-in estate, else the default profile.
+func demoPolicy(estate, policy string) (risk.Policy, error) {
+	switch {
+	case policy != "":
+		return risk.PolicyFromFile(policy)
+	case estate == "":
+		return risk.DemoPolicy()
+	}
+	return risk.DefaultPolicy(), nil
 }

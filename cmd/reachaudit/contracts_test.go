@@ -18,7 +18,7 @@ func TestBadContractsExitTwo(t *testing.T) {
 		}
 		return p
 	}
-	write("estate.yaml", "aws:\n  accounts:\n    - id: \"111122223333\"\n      buckets:\n        - {name: b, region: us-east-1}\n")
+	write("estate.yaml", "aws:\n  accounts:\n    - id: \"111122223333\"\n      buckets:\n        - {name: bucket-one, region: us-east-1}\n")
 	tests := []struct {
 		name, file, body string
 		args             []string
@@ -36,6 +36,8 @@ func TestBadContractsExitTwo(t *testing.T) {
 			[]string{"scan", "--config"}, "c5.yaml:5"},
 		{"in an estate", "e1.yaml", "aws:\n  accounts:\n    - id: \"111122223333\"\ncontracts:\n  aws:\n    - {billing_country: US, notice_days: -30}\n",
 			[]string{"demo", "--estate"}, "e1.yaml:6: contracts.aws[0].notice_days: must not be negative"},
+		{"renewal reads the config too", "c6.yaml", "sandbox: {estate: estate.yaml}\ncontracts:\n  aws:\n    - {entity: Amazon Web Services Korea LLC}\n",
+			[]string{"renewal", "--provider", "aws", "--config"}, "c6.yaml:4: contracts.aws[0].entity_country: is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
