@@ -6,5 +6,6 @@ package reports
 import (
 	_ "github.com/reachaudit/reachaudit/providers/alibaba"
 	_ "github.com/reachaudit/reachaudit/providers/aws"
+	_ "github.com/reachaudit/reachaudit/providers/azure"
 	_ "github.com/reachaudit/reachaudit/providers/gcp"
 )

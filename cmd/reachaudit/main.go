@@ -19,9 +19,11 @@ import (
 	// The provider plugins and their sandbox emulators join by init.
 	_ "github.com/reachaudit/reachaudit/providers/alibaba"
 	_ "github.com/reachaudit/reachaudit/providers/aws"
+	_ "github.com/reachaudit/reachaudit/providers/azure"
 	_ "github.com/reachaudit/reachaudit/providers/gcp"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/alibabaemu"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/awsemu"
+	_ "github.com/reachaudit/reachaudit/providers/sandbox/azureemu"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/gcpemu"
 )
 
