@@ -2,7 +2,9 @@ package agent_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,4 +132,49 @@ func TestScanUnderFaults(t *testing.T) {
 	if unk == 0 {
 		t.Error("no UNK-001 for the fields the faults left unknown")
 	}
+}
+
+// An account that answers SlowDown above its rate slows the scan down
+// rather than losing anything: every bucket is in the result with every
+// field read, the throttling answers are counted (as many as the sandbox
+// gave), and the account's cap was cut below where it started.
+func TestScanBacksOffAThrottlingAccount(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("aws:\n  accounts:\n    - id: \"111122223333\"\n      throttle: {rps: 150}\n      buckets:\n")
+	const n = 150
+	for i := range n {
+		fmt.Fprintf(&b, "        - {name: bucket-%03d, region: us-east-1, versioning: Enabled}\n", i)
+	}
+	est, err := sandbox.ParseEstate("estate.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.Start(context.Background(), est, sandbox.Options{Latency: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	sc := agent.ScanConfig{Providers: sb.Configs(), Policy: risk.DefaultPolicy(), Limits: agent.Limits{Concurrency: 32, PerAccount: 8}}
+	r, err := agent.Scan(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Buckets != n || len(r.Errors) != 0 {
+		t.Fatalf("%d buckets, errors %+v", r.Summary.Buckets, r.Errors)
+	}
+	for _, bk := range r.Buckets {
+		if len(bk.Unknowns) != 0 {
+			t.Fatalf("%s lost fields to throttling: %+v", bk.Name, bk.Unknowns)
+		}
+	}
+	srv := sb.Servers()["aws"].(interface{ Throttled() int64 })
+	got, sent := r.Summary.Throttled["aws"], srv.Throttled()
+	if sent == 0 || int64(got) != sent {
+		t.Errorf("throttling answers counted %d, sandbox sent %d", got, sent)
+	}
+	pace := r.Summary.Pace["aws/111122223333"]
+	if pace.Start != 8 || pace.Cuts == 0 || pace.End < 1 || pace.End >= 8 {
+		t.Errorf("pace %+v: want a start at 8 and cuts below it", pace)
+	}
+	t.Logf("%d throttling answers, pace %+v, calls %+v", got, pace, r.Summary.APICalls["aws"])
 }

@@ -222,6 +222,7 @@ func (p *Provider) roleARN(account string) string {
 }
 
 func (p *Provider) stsOptions(o *sts.Options) {
+	o.APIOptions = append(o.APIOptions, p.watchThrottling)
 	if p.endpoint.sts != "" {
 		o.BaseEndpoint = aws.String(p.endpoint.sts)
 	}
@@ -235,6 +236,7 @@ func (p *Provider) s3Client(account, region string) *s3.Client {
 		return s3.NewFromConfig(p.base, func(o *s3.Options) {
 			o.Region = region
 			o.Credentials = creds
+			o.APIOptions = append(o.APIOptions, p.watchThrottling)
 			o.UsePathStyle = p.endpoint.pathStyle
 			if p.endpoint.s3 != "" {
 				o.BaseEndpoint = aws.String(p.endpoint.s3)
@@ -250,6 +252,7 @@ func (p *Provider) kmsClient(account, region string) *kms.Client {
 		return kms.NewFromConfig(p.base, func(o *kms.Options) {
 			o.Region = region
 			o.Credentials = creds
+			o.APIOptions = append(o.APIOptions, p.watchThrottling)
 			if p.endpoint.kms != "" {
 				o.BaseEndpoint = aws.String(p.endpoint.kms)
 			}
