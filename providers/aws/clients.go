@@ -32,19 +32,22 @@ import (
 // endpoints are the resolved endpoint overrides; empty strings leave the
 // SDK's own resolution (which knows partitions and their DNS suffixes).
 type endpoints struct {
-	s3, kms, sts string
+	s3, kms, sts, orgs string
 	pathStyle    bool
 }
 
 func resolveEndpoints(cfg *Config) (endpoints, error) {
-	ep := endpoints{s3: cfg.Endpoint, kms: cfg.KMSEndpoint, sts: cfg.STSEndpoint, pathStyle: cfg.PathStyle}
+	ep := endpoints{s3: cfg.Endpoint, kms: cfg.KMSEndpoint, sts: cfg.STSEndpoint, orgs: cfg.OrganizationsEndpoint, pathStyle: cfg.PathStyle}
+	if ep.orgs == "" {
+		ep.orgs = cfg.Endpoint
+	}
 	if ep.kms == "" {
 		ep.kms = cfg.Endpoint
 	}
 	if ep.sts == "" {
 		ep.sts = cfg.Endpoint
 	}
-	for _, e := range []string{ep.s3, ep.kms, ep.sts} {
+	for _, e := range []string{ep.s3, ep.kms, ep.sts, ep.orgs} {
 		if err := checkEndpoint(e); err != nil {
 			return ep, fmt.Errorf("aws: %w", err)
 		}
