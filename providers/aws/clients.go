@@ -33,7 +33,7 @@ import (
 // SDK's own resolution (which knows partitions and their DNS suffixes).
 type endpoints struct {
 	s3, kms, sts, orgs string
-	pathStyle    bool
+	pathStyle          bool
 }
 
 func resolveEndpoints(cfg *Config) (endpoints, error) {
