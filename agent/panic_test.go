@@ -29,7 +29,7 @@ func (brokenPlugin) Describe(_ context.Context, ref providers.BucketRef) provide
 func TestScanWorkersRecoverPluginPanics(t *testing.T) {
 	o := &openProvider{name: "aws", p: brokenPlugin{}, calls: providers.NewCalls("aws", 0, 0, nil)}
 	jobs := []job{{o, providers.BucketRef{Account: "acct", Name: "b1", Region: "r1"}}, {o, providers.BucketRef{Account: "acct", Name: "b2"}}}
-	out := describeAll(context.Background(), jobs, Limits{Concurrency: 2, PerAccount: 2}, nil, nil)
+	out, _ := describeAll(context.Background(), jobs, Limits{Concurrency: 2, PerAccount: 2}, nil, nil)
 	if len(out) != 2 {
 		t.Fatalf("%d records, want 2", len(out))
 	}

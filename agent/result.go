@@ -42,6 +42,11 @@ type Summary struct {
 	// none). A run with state none audited nothing.
 	Coverage      map[string]*Coverage `json:"coverage,omitempty"`
 	CoverageState string               `json:"coverage_state,omitempty"`
+	// Throttled counts, per provider, the throttling answers the run got
+	// (each retried by the SDK); Pace says, per provider/account, how the
+	// account's adaptive cap on buckets in flight went.
+	Throttled map[string]int  `json:"throttled,omitempty"`
+	Pace      map[string]Pace `json:"pace,omitempty"`
 	// APICalls counts the provider API calls the run made.
 	APICalls map[string][]providers.OpCount `json:"api_calls,omitempty"`
 	// Delivery counts what outputs could not deliver (filled by the caller
@@ -65,4 +70,13 @@ type RunError struct {
 	Account  string `json:"account,omitempty"`
 	Op       string `json:"op"`
 	Error    string `json:"error"`
+}
+
+// Pace is how one account's adaptive concurrency went: the cap it started
+// at, the highest it reached, where it ended and how often throttling cut it.
+type Pace struct {
+	Start int `json:"start"`
+	Peak  int `json:"peak"`
+	End   int `json:"end"`
+	Cuts  int `json:"cuts"`
 }

@@ -142,7 +142,8 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 	jobs, errs := listAll(ctx, opened, cfg.Scope, lim.Concurrency, book)
 	res.Errors = append(res.Errors, errs...)
 
-	res.Buckets = describeAll(ctx, jobs, lim, cfg.Progress, log)
+	var pace map[string]Pace
+	res.Buckets, pace = describeAll(ctx, jobs, lim, cfg.Progress, log)
 	for _, o := range opened {
 		if c, ok := o.p.(io.Closer); ok {
 			if err := c.Close(); err != nil {
@@ -170,7 +171,14 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 	res.Summary.APICalls = map[string][]providers.OpCount{}
 	for _, o := range opened {
 		res.Summary.APICalls[o.name] = o.calls.Snapshot()
+		if n := o.calls.Throttles(); n > 0 {
+			if res.Summary.Throttled == nil {
+				res.Summary.Throttled = map[string]int{}
+			}
+			res.Summary.Throttled[o.name] = n
+		}
 	}
+	res.Summary.Pace = pace
 	// Error texts from SDKs and servers may quote a secret or a signed
 	// URL; nothing leaves the scan before the redactor has seen it.
 	redact.Default.Value(res)
@@ -273,7 +281,7 @@ func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrenc
 					a.refs, a.err = nil, fmt.Errorf("internal error: %v", r)
 				}
 			}()
-			a.refs, a.err = a.prov.p.List(ctx, a.id)
+			a.refs, a.err = a.prov.p.List(providers.WithAccount(ctx, a.id), a.id)
 		}()
 	}
 	wg.Wait()
@@ -301,16 +309,27 @@ func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrenc
 }
 
 // describeAll describes every listed bucket with at most lim.Concurrency in
-// flight and at most lim.PerAccount per account. Every listed bucket yields a
+// flight and, per account, an adaptive cap that starts at lim.PerAccount,
+// grows while the account answers and halves when it throttles (see
+// accountLimit); it returns how each account's cap went. Every listed bucket yields a
 // record, even when the context ends: Describe records what it could not read.
-func describeAll(ctx context.Context, jobs []job, lim Limits, progress func(done, total int), log *slog.Logger) []providers.Bucket {
+func describeAll(ctx context.Context, jobs []job, lim Limits, progress func(done, total int), log *slog.Logger) ([]providers.Bucket, map[string]Pace) {
 	out := make([]providers.Bucket, len(jobs))
-	perAcct := map[string]chan struct{}{}
+	perAcct := map[string]*accountLimit{}
 	for _, j := range jobs {
 		k := j.prov.name + "/" + j.ref.Account
 		if perAcct[k] == nil {
-			perAcct[k] = make(chan struct{}, lim.PerAccount)
+			perAcct[k] = newAccountLimit(lim.PerAccount, lim.Concurrency)
 		}
+	}
+	// The map is complete before any call runs, and only read after.
+	for _, j := range jobs {
+		name := j.prov.name
+		j.prov.calls.OnThrottle(func(account string) {
+			if l := perAcct[name+"/"+account]; l != nil {
+				l.throttle(time.Now())
+			}
+		})
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -323,10 +342,10 @@ func describeAll(ctx context.Context, jobs []job, lim Limits, progress func(done
 			defer wg.Done()
 			for i := range next {
 				j := jobs[i]
-				sem := perAcct[j.prov.name+"/"+j.ref.Account]
-				sem <- struct{}{}
-				out[i] = describe(ctx, j, log)
-				<-sem
+				l := perAcct[j.prov.name+"/"+j.ref.Account]
+				l.acquire()
+				out[i] = describe(providers.WithAccount(ctx, j.ref.Account), j, log)
+				l.release()
 				if progress != nil {
 					mu.Lock()
 					done++
@@ -341,7 +360,12 @@ func describeAll(ctx context.Context, jobs []job, lim Limits, progress func(done
 	}
 	close(next)
 	wg.Wait()
-	return out
+	pace := make(map[string]Pace, len(perAcct))
+	for k, l := range perAcct {
+		limit, peak, cuts := l.state()
+		pace[k] = Pace{Start: min(lim.PerAccount, lim.Concurrency), Peak: peak, End: limit, Cuts: cuts}
+	}
+	return out, pace
 }
 
 // describe reads one bucket. A run cut short still yields a record for

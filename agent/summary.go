@@ -14,6 +14,8 @@ func Summarise(r *Result) Summary {
 		Coverage:          r.Summary.Coverage,
 		CoverageState:     CoverageState(r.Summary.Coverage),
 		APICalls:          r.Summary.APICalls,
+		Throttled:         r.Summary.Throttled,
+		Pace:              r.Summary.Pace,
 		Delivery:          r.Summary.Delivery,
 	}
 	for _, b := range r.Buckets {

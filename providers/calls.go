@@ -18,8 +18,10 @@ type Calls struct {
 	limiter  *rate.Limiter
 	observe  func(provider, op string, d time.Duration, err error)
 
-	mu     sync.Mutex
-	counts map[string]*OpCount
+	mu         sync.Mutex
+	counts     map[string]*OpCount
+	throttled  int
+	onThrottle func(account string)
 }
 
 // OpCount is what Calls knows of one operation.
@@ -130,4 +132,50 @@ func (c *Calls) Total() int {
 		n += oc.Calls
 	}
 	return n
+}
+
+type accountKey struct{}
+
+// WithAccount marks ctx as working for one account, so that what a
+// plugin reports from deep inside an SDK (a throttled attempt) reaches the
+// account's limits. The agent sets it around List and Describe.
+func WithAccount(ctx context.Context, account string) context.Context {
+	return context.WithValue(ctx, accountKey{}, account)
+}
+
+// AccountOf returns the account WithAccount set, or "".
+func AccountOf(ctx context.Context) string {
+	a, _ := ctx.Value(accountKey{}).(string)
+	return a
+}
+
+// Throttled records a throttling answer to one attempt of a call (S3
+// SlowDown, GCS 429, OSS ServerBusy), which the SDK then retries; the
+// agent halves the account's concurrency on it. Plugins call it from
+// where their SDK sees each attempt. A nil calls ignores it.
+func (c *Calls) Throttled(ctx context.Context) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.throttled++
+	hook := c.onThrottle
+	c.mu.Unlock()
+	if hook != nil {
+		hook(AccountOf(ctx))
+	}
+}
+
+// OnThrottle sets what a throttling answer for an account triggers.
+func (c *Calls) OnThrottle(f func(account string)) {
+	c.mu.Lock()
+	c.onThrottle = f
+	c.mu.Unlock()
+}
+
+// Throttles is how many throttling answers the provider gave so far.
+func (c *Calls) Throttles() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.throttled
 }

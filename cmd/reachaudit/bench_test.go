@@ -26,6 +26,20 @@ func BenchmarkScanSandbox(b *testing.B) {
 	b.Run("all-7000", func(b *testing.B) {
 		benchScan(b, bin, syntheticEstate(5000, 20, 500, 1000, 5, 100, 1000, 5, 100))
 	})
+	// One account: its cap must grow from 8 to the overall 32.
+	b.Run("aws-1-account-5000", func(b *testing.B) {
+		benchScan(b, bin, syntheticEstate(5000, 1, 25, 0, 0, 0, 0, 0, 0))
+	})
+	// One account that throttles above 200 requests a second: the scan
+	// must keep every bucket and run close to that rate.
+	b.Run("aws-1-account-throttled", func(b *testing.B) {
+		benchScan(b, bin, throttled(syntheticEstate(5000, 1, 25, 0, 0, 0, 0, 0, 0), 200))
+	})
+}
+
+// throttled gives every AWS account of a synthetic estate a request rate.
+func throttled(estate string, rps int) string {
+	return strings.ReplaceAll(estate, "\n      keys:\n", fmt.Sprintf("\n      throttle: {rps: %d}\n      keys:\n", rps))
 }
 
 func benchScan(b *testing.B, bin, estateYAML string) {
@@ -62,6 +76,12 @@ func benchScan(b *testing.B, bin, estateYAML string) {
 				Buckets           int            `json:"buckets"`
 				BucketsByProvider map[string]int `json:"buckets_by_provider"`
 				Findings          int            `json:"findings"`
+				Throttled         map[string]int `json:"throttled"`
+				Pace              map[string]struct {
+					Peak int `json:"peak"`
+					End  int `json:"end"`
+					Cuts int `json:"cuts"`
+				} `json:"pace"`
 				APICalls          map[string][]struct {
 					Op     string `json:"op"`
 					Calls  int    `json:"calls"`
@@ -97,6 +117,19 @@ func benchScan(b *testing.B, bin, estateYAML string) {
 			float64(ru.Maxrss)/1024, ideal.Seconds(), wall.Seconds()/ideal.Seconds(), res.Summary.Findings)
 		for _, l := range lines {
 			fmt.Println(l)
+		}
+		throttles := 0
+		for _, n := range res.Summary.Throttled {
+			throttles += n
+		}
+		if throttles > 0 {
+			// Against a throttled account the floor is its rate, not latency.
+			fmt.Printf("  throttled answers %d; wall %.1fs is %.2f× calls ÷ 200/s\n", throttles, wall.Seconds(), wall.Seconds()/(float64(total)/200))
+		}
+		if len(res.Summary.Pace) == 1 {
+			for acct, p := range res.Summary.Pace {
+				fmt.Printf("  pace %s: peak %d, end %d, cuts %d\n", acct, p.Peak, p.End, p.Cuts)
+			}
 		}
 		b.ReportMetric(wall.Seconds()/ideal.Seconds(), "ratio")
 		b.ReportMetric(float64(ru.Maxrss)/1024, "peakRSS-MiB")

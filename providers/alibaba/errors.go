@@ -103,6 +103,9 @@ func call[T any](ctx context.Context, p *provider, op string, fn func(context.Co
 		if err == nil || !retryable(err) {
 			return v, err
 		}
+		if status, code := errorInfo(err); apiCodes.Throttled(status, code) {
+			p.env.Calls.Throttled(ctx) // the agent slows the account down
+		}
 	}
 	return v, err
 }

@@ -33,19 +33,22 @@ import (
 // endpoints are the resolved endpoint overrides; empty strings leave the
 // SDK's own resolution (which knows partitions and their DNS suffixes).
 type endpoints struct {
-	s3, kms, sts string
-	pathStyle    bool
+	s3, kms, sts, orgs string
+	pathStyle          bool
 }
 
 func resolveEndpoints(cfg *Config) (endpoints, error) {
-	ep := endpoints{s3: cfg.Endpoint, kms: cfg.KMSEndpoint, sts: cfg.STSEndpoint, pathStyle: cfg.PathStyle}
+	ep := endpoints{s3: cfg.Endpoint, kms: cfg.KMSEndpoint, sts: cfg.STSEndpoint, orgs: cfg.OrganizationsEndpoint, pathStyle: cfg.PathStyle}
+	if ep.orgs == "" {
+		ep.orgs = cfg.Endpoint
+	}
 	if ep.kms == "" {
 		ep.kms = cfg.Endpoint
 	}
 	if ep.sts == "" {
 		ep.sts = cfg.Endpoint
 	}
-	for _, e := range []string{ep.s3, ep.kms, ep.sts} {
+	for _, e := range []string{ep.s3, ep.kms, ep.sts, ep.orgs} {
 		if err := checkEndpoint(e); err != nil {
 			return ep, fmt.Errorf("aws: %w", err)
 		}
@@ -226,6 +229,7 @@ func (p *Provider) roleARN(account string) string {
 }
 
 func (p *Provider) stsOptions(o *sts.Options) {
+	o.APIOptions = append(o.APIOptions, p.watchThrottling)
 	if p.endpoint.sts != "" {
 		o.BaseEndpoint = aws.String(p.endpoint.sts)
 	}
@@ -239,6 +243,7 @@ func (p *Provider) s3Client(account, region string) *s3.Client {
 		return s3.NewFromConfig(p.base, func(o *s3.Options) {
 			o.Region = region
 			o.Credentials = creds
+			o.APIOptions = append(o.APIOptions, p.watchThrottling)
 			o.UsePathStyle = p.endpoint.pathStyle
 			if p.endpoint.s3 != "" {
 				o.BaseEndpoint = aws.String(p.endpoint.s3)
@@ -254,6 +259,7 @@ func (p *Provider) kmsClient(account, region string) *kms.Client {
 		return kms.NewFromConfig(p.base, func(o *kms.Options) {
 			o.Region = region
 			o.Credentials = creds
+			o.APIOptions = append(o.APIOptions, p.watchThrottling)
 			if p.endpoint.kms != "" {
 				o.BaseEndpoint = aws.String(p.endpoint.kms)
 			}

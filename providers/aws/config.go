@@ -11,6 +11,17 @@ import (
 type Config struct {
 	// Accounts to scan. Empty: the account of the default credentials.
 	Accounts []string `yaml:"accounts"`
+	// Organization lists the accounts of the AWS Organization the base
+	// credentials manage (the management account or a delegated
+	// administrator): every ACTIVE member, with Accounts added.
+	Organization bool `yaml:"organization"`
+	// OUs limits the organisation to the accounts under these OUs (or
+	// roots), recursively.
+	OUs []string `yaml:"ous"`
+	// ExcludeAccounts are members left out of the scan.
+	ExcludeAccounts []string `yaml:"exclude_accounts"`
+	// OrganizationsEndpoint overrides Endpoint for Organizations.
+	OrganizationsEndpoint string `yaml:"organizations_endpoint"`
 	// Regions limits the scan to buckets in these regions. Empty: every
 	// region the buckets are in.
 	Regions []string `yaml:"regions"`
@@ -64,8 +75,16 @@ func (c *Config) Validate(ch *yamlfile.Check) {
 			ch.Errorf("accounts["+strconv.Itoa(i)+"]", "%q is not a 12-digit AWS account id", a)
 		}
 	}
+	for i, a := range c.ExcludeAccounts {
+		if !accountID.MatchString(a) {
+			ch.Errorf("exclude_accounts["+strconv.Itoa(i)+"]", "%q is not a 12-digit AWS account id", a)
+		}
+	}
+	if (len(c.OUs) > 0 || len(c.ExcludeAccounts) > 0) && !c.Organization {
+		ch.Errorf("organization", "ous and exclude_accounts filter the organization's accounts: set organization: true")
+	}
 	for _, e := range []struct{ path, url string }{
-		{"endpoint", c.Endpoint}, {"kms_endpoint", c.KMSEndpoint}, {"sts_endpoint", c.STSEndpoint},
+		{"endpoint", c.Endpoint}, {"kms_endpoint", c.KMSEndpoint}, {"sts_endpoint", c.STSEndpoint}, {"organizations_endpoint", c.OrganizationsEndpoint},
 	} {
 		if err := checkEndpoint(e.url); err != nil {
 			ch.Errorf(e.path, "%v", err)

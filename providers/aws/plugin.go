@@ -70,8 +70,22 @@ type Provider struct {
 	// bucketRegions are the regions List learned, to place replication
 	// destinations without a call; bucket names are unique per partition.
 	bucketRegions sync.Map
+	// discovery is how Accounts last found the accounts.
+	discovery providers.Discovery
 
 	keys providers.KeyCache[keyResult]
+}
+
+// Discovery tells the run's coverage how the accounts were found and
+// which members the organisation listing skipped.
+func (p *Provider) Discovery() providers.Discovery {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := p.discovery
+	if d.Source == "" {
+		d.Source = sourceConfig
+	}
+	return d
 }
 
 type clientKey struct{ account, region string }
@@ -111,6 +125,13 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (*Provider, error
 // that a provider kept across scans never reports a stale key state.
 func (p *Provider) Accounts(ctx context.Context) ([]string, error) {
 	p.keys.Reset()
+	if p.cfg.Organization {
+		ids, d, err := p.organizationAccounts(ctx)
+		p.mu.Lock()
+		p.discovery = d
+		p.mu.Unlock()
+		return ids, err
+	}
 	if len(p.cfg.Accounts) > 0 {
 		return slices.Clone(p.cfg.Accounts), nil
 	}

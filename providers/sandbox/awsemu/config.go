@@ -15,6 +15,17 @@ const RoleName = "ReachAuditReadOnly"
 // the endpoint of S3, KMS and STS.
 func (s *Server) Config() providers.Config {
 	org := s.OrganisationCredentials()
+	if s.w.organization != nil {
+		// An estate with an organization is scanned as one: its accounts
+		// are discovered, none is named.
+		return &aws.Config{
+			Organization: true,
+			RoleName:     RoleName,
+			Endpoint:     s.url,
+			Region:       "us-east-1",
+			Credentials:  &aws.StaticCredentials{AccessKeyID: org.AccessKeyID, SecretAccessKey: org.SecretAccessKey},
+		}
+	}
 	return &aws.Config{
 		Accounts: append([]string(nil), s.w.orgAccounts...),
 		RoleName: RoleName,

@@ -12,6 +12,10 @@ import (
 // Estate is the `aws:` section of an estate file.
 type Estate struct {
 	Accounts []Account `yaml:"accounts"`
+	// Organization, when given, is the AWS Organization of the accounts;
+	// the emulator then answers Organizations and hands out a
+	// configuration that discovers the accounts.
+	Organization *Organization `yaml:"organization"`
 }
 
 // Account is one AWS account. An account with buckets belongs to the
@@ -94,6 +98,9 @@ var (
 
 // Validate checks the section's values; paths are relative to the section.
 func (e *Estate) Validate(c *yamlfile.Check) {
+	if e.Organization != nil {
+		e.Organization.validate(c, "organization")
+	}
 	accounts := map[string]int{}
 	for i, a := range e.Accounts {
 		p := fmt.Sprintf("accounts[%d]", i)

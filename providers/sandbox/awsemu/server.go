@@ -250,6 +250,9 @@ func (s *Server) route(r *http.Request) service {
 	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "TrentService.") {
 		return kmsService{s}
 	}
+	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), orgTarget) {
+		return orgService{s}
+	}
 	if r.Method == http.MethodPost && r.URL.Path == "/" &&
 		strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		return stsService{s}

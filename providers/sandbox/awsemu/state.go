@@ -33,6 +33,8 @@ type world struct {
 	managedDeny map[string]map[string]bool
 	// orgAccounts are the estate's accounts that hold buckets, in order.
 	orgAccounts []string
+	// organization is the estate's AWS Organization, if it has one.
+	organization *Organization
 	// budgets are the accounts' request rates (estate `throttle:`).
 	budgets sandbox.Budgets
 }
@@ -97,9 +99,10 @@ func build(e *Estate, now time.Time) (*world, error) {
 		longTerm:    map[string]*principal{},
 		managedDeny: map[string]map[string]bool{},
 	}
+	w.organization = organizationOf(e)
 	for _, a := range e.Accounts {
 		acct := w.account(a.ID)
-		acct.org = len(a.Buckets) > 0
+		acct.org = len(a.Buckets) > 0 || w.organization.active(a.ID)
 		if acct.org {
 			w.orgAccounts = append(w.orgAccounts, a.ID)
 		}
