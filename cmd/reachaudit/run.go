@@ -26,7 +26,7 @@ type outputFlags struct {
 func (o *outputFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.format, "format", "table", "output format: "+strings.Join(reports.Formats(), ", "))
 	cmd.Flags().StringVarP(&o.out, "out", "o", "", "write the report to this file (written atomically) instead of stdout")
-	cmd.Flags().StringVar(&o.failOn, "fail-on", "", "exit 3 when an open finding is at or above this severity: low, medium, high, critical")
+	cmd.Flags().StringVar(&o.failOn, "fail-on", "", "exit 3 when an open finding is at or above this severity: info, low, medium, high, critical (any case)")
 }
 
 func (o *outputFlags) check() error {
@@ -34,6 +34,7 @@ func (o *outputFlags) check() error {
 		return usageError{fmt.Errorf("--format %q: want one of %s", o.format, strings.Join(reports.Formats(), ", "))}
 	}
 	if o.failOn != "" {
+		o.failOn = strings.ToLower(o.failOn)
 		if _, err := risk.ParseSeverity(o.failOn); err != nil {
 			return usageError{fmt.Errorf("--fail-on: %w", err)}
 		}
