@@ -18,7 +18,7 @@ var reportTemplate string
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"resource": func(provider, account, bucket string) string { return resourceName(provider, account, bucket) },
-	"evidence": func(ev map[string]any) string { return evidenceSummary(ev, 600) },
+	"evidence": func(f *risk.Finding) string { return evidenceSummary(f, 600) },
 	"join":     strings.Join,
 	"upper":    strings.ToUpper,
 	"sevnum":   func(s risk.Severity) int { return int(s) },

@@ -273,3 +273,19 @@ func TestREADMEListsEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestTableWidthFollowsColumns(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	t.Setenv("COLUMNS", "90")
+	if got := tableWidth(f); got != 90 {
+		t.Errorf("COLUMNS=90: width %d", got)
+	}
+	t.Setenv("COLUMNS", "")
+	if got := tableWidth(f); got != 100 {
+		t.Errorf("not a terminal, no COLUMNS: width %d, want 100", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -21,11 +22,13 @@ type outputFlags struct {
 	format string
 	out    string
 	failOn string
+	wide   bool
 }
 
 func (o *outputFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.format, "format", "table", "output format: "+strings.Join(reports.Formats(), ", "))
 	cmd.Flags().StringVarP(&o.out, "out", "o", "", "write the report to this file (written atomically) instead of stdout")
+	cmd.Flags().BoolVar(&o.wide, "wide", false, "table: show every line whole, all evidence and every bucket, whatever the terminal width")
 	cmd.Flags().StringVar(&o.failOn, "fail-on", "", "exit 3 when an open finding is at or above this severity: info, low, medium, high, critical (any case)")
 }
 
@@ -44,7 +47,7 @@ func (o *outputFlags) check() error {
 
 // render writes the result in the chosen format and applies --fail-on.
 func (o *outputFlags) render(r *agent.Result) error {
-	opts := reports.Options{Version: version}
+	opts := reports.Options{Version: version, Wide: o.wide, Width: tableWidth(os.Stdout)}
 	write := func(w io.Writer) error { return reports.Encode(w, o.format, r, opts) }
 	if o.format == formatDORA {
 		if err := writeDORA(o.out, r); err != nil {
@@ -136,6 +139,20 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// tableWidth is the width the table fits: COLUMNS when set, else the width
+// of the terminal f is, else reports.DefaultWidth.
+func tableWidth(f *os.File) int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if isTerminal(f) {
+		if n := terminalWidth(f); n > 0 {
+			return n
+		}
+	}
+	return reports.DefaultWidth
 }
 
 func isTerminal(f *os.File) bool {
