@@ -23,9 +23,15 @@ func evidenceValue(v any) string {
 		}
 		return strings.Join(x, ",")
 	case []any:
+		// Lists read back from JSON (a stored run) print as the scan did.
 		if len(x) == 0 {
 			return "none"
 		}
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = evidenceValue(e)
+		}
+		return strings.Join(parts, ",")
 	case fmt.Stringer:
 		return x.String()
 	case nil:

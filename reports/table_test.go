@@ -149,3 +149,14 @@ func TestWrapText(t *testing.T) {
 		t.Errorf("wrap lost words: %q", got)
 	}
 }
+
+// TestStoredListsPrintLikeTheScan: a run read back from the history holds
+// evidence lists as []any; they print as the scan printed them.
+func TestStoredListsPrintLikeTheScan(t *testing.T) {
+	if got := evidenceValue([]any{"acl:AllUsers", "bucket-policy"}); got != "acl:AllUsers,bucket-policy" {
+		t.Errorf("stored list prints %q", got)
+	}
+	if got := evidenceValue([]any{}); got != "none" {
+		t.Errorf("empty stored list prints %q", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/config"
 	"github.com/reachaudit/reachaudit/agent/risk"
 )
 
@@ -287,5 +289,23 @@ func TestTableWidthFollowsColumns(t *testing.T) {
 	t.Setenv("COLUMNS", "")
 	if got := tableWidth(f); got != 100 {
 		t.Errorf("not a terminal, no COLUMNS: width %d, want 100", got)
+	}
+}
+
+func TestAgentWarnsThatChangesRewriteAFile(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "agent.yaml")
+	body := "sandbox: {estate: estate.yaml}\nemit: changes\noutputs:\n  - {type: file, path: " + filepath.Join(dir, "f.jsonl") + ", format: jsonl}\n"
+	if err := os.WriteFile(cfgPath, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	warnReplacedFiles(cfg, slog.New(slog.NewTextHandler(&buf, nil)))
+	if !strings.Contains(buf.String(), "emit: changes rewrites this file output") {
+		t.Errorf("no warning for a file output under emit: changes: %q", buf.String())
 	}
 }
