@@ -89,3 +89,51 @@ func evidenceSummary(f *risk.Finding, max int) string {
 	}
 	return s
 }
+
+// keyFactsSummary is the part of evidenceSummary that the rule's key facts
+// make; restSummary the rest, cut to max bytes. The html report prints only
+// the first.
+func keyFactsSummary(f *risk.Finding) string {
+	n := keyFactCount(f)
+	return joinEvidence(f, evidenceKeys(f)[:n])
+}
+
+func restSummary(f *risk.Finding, max int) string {
+	keys := evidenceKeys(f)
+	s := joinEvidence(f, keys[keyFactCount(f):])
+	if s != "" && keyFactCount(f) > 0 {
+		s = "; " + s
+	}
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+func keyFactCount(f *risk.Finding) int {
+	r, _ := risk.RuleByID(f.Rule)
+	n := 0
+	for _, k := range r.KeyFacts {
+		if _, ok := f.Evidence[k]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+func joinEvidence(f *risk.Finding, keys []string) string {
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(k)
+		b.WriteString(": ")
+		b.WriteString(evidenceValue(f.Evidence[k]))
+	}
+	return b.String()
+}

@@ -31,6 +31,11 @@ type Rule struct {
 	// SeverityText, when set, says how the severity is chosen for a rule
 	// whose findings do not all share Severity (the highest it takes).
 	SeverityText string `json:"severity_text,omitempty"`
+	// Jurisdictional rules fire because of who controls or operates the
+	// provider or where the data sits; a report counts their findings
+	// against the jurisdictions involved (a public bucket or a disabled key
+	// is no jurisdiction's doing).
+	Jurisdictional bool `json:"jurisdictional"`
 }
 
 // SeverityLabel is the severity as a person reads it in the catalogue.
@@ -51,35 +56,39 @@ var (
 var catalogue = []Rule{
 	{
 		ID: "EXP-001", Risk: RiskExpose, Severity: Critical,
-		Title:       "A provider controlled from a jurisdiction of concern can decrypt the data",
-		Description: "The provider's controller or the region's operator is in a concern jurisdiction and the key custody lets the provider decrypt the data without the customer's cooperation.",
-		LegalBasis:  allLaws,
-		Remediation: "Move the data of {bucket} to a provider outside the concern jurisdictions, or hold its key in an external key manager or supply it yourself so that {provider} cannot decrypt it.",
-		KeyFacts:    []string{"controller", "operator", "custody"},
+		Title:          "A provider controlled from a jurisdiction of concern can decrypt the data",
+		Description:    "The provider's controller or the region's operator is in a concern jurisdiction and the key custody lets the provider decrypt the data without the customer's cooperation.",
+		LegalBasis:     allLaws,
+		Remediation:    "Move the data of {bucket} to a provider outside the concern jurisdictions, or hold its key in an external key manager or supply it yourself so that {provider} cannot decrypt it.",
+		KeyFacts:       []string{"controller", "operator", "custody"},
+		Jurisdictional: true,
 	},
 	{
 		ID: "EXP-002", Risk: RiskExpose, Severity: High,
-		Title:       "Data sits in a country of concern where the provider can decrypt it",
-		Description: "A data location of the bucket is in a concern country (the provider itself is not concern-controlled) and the key custody lets the provider decrypt the data.",
-		LegalBasis:  allLaws,
-		Remediation: "Move {bucket} to a location outside {countries}, or hold its key in an external key manager so that the data cannot be read where it sits.",
-		KeyFacts:    []string{"concern_countries", "custody"},
+		Title:          "Data sits in a country of concern where the provider can decrypt it",
+		Description:    "A data location of the bucket is in a concern country (the provider itself is not concern-controlled) and the key custody lets the provider decrypt the data.",
+		LegalBasis:     allLaws,
+		Remediation:    "Move {bucket} to a location outside {countries}, or hold its key in an external key manager so that the data cannot be read where it sits.",
+		KeyFacts:       []string{"concern_countries", "custody"},
+		Jurisdictional: true,
 	},
 	{
 		ID: "EXP-003", Risk: RiskExpose, Severity: High,
-		Title:       "A foreign-controlled provider holds the data with its own key or none",
-		Description: "The provider's controller or the region's operator is outside the home and trusted jurisdictions, and the data is unencrypted or encrypted with a key the provider manages.",
-		LegalBasis:  []string{LawCLOUDAct},
-		Remediation: "Encrypt {bucket} with a key held in an external key manager or supplied by you, or move it to a home-controlled provider.",
-		KeyFacts:    []string{"controller", "operator", "custody"},
+		Title:          "A foreign-controlled provider holds the data with its own key or none",
+		Description:    "The provider's controller or the region's operator is outside the home and trusted jurisdictions, and the data is unencrypted or encrypted with a key the provider manages.",
+		LegalBasis:     []string{LawCLOUDAct},
+		Remediation:    "Encrypt {bucket} with a key held in an external key manager or supplied by you, or move it to a home-controlled provider.",
+		KeyFacts:       []string{"controller", "operator", "custody"},
+		Jurisdictional: true,
 	},
 	{
 		ID: "EXP-004", Risk: RiskExpose, Severity: Medium,
-		Title:       "A foreign-controlled provider holds the data and the key in its own KMS",
-		Description: "The provider's controller or the region's operator is outside the home and trusted jurisdictions, and the data's key lives in the provider's KMS (customer-managed, imported or in a dedicated HSM), which the provider can be compelled to use.",
-		LegalBasis:  []string{LawCLOUDAct},
-		Remediation: "Move the key of {bucket} to an external key manager under your control, or move the data to a home-controlled provider.",
-		KeyFacts:    []string{"controller", "operator", "custody", "key_id"},
+		Title:          "A foreign-controlled provider holds the data and the key in its own KMS",
+		Description:    "The provider's controller or the region's operator is outside the home and trusted jurisdictions, and the data's key lives in the provider's KMS (customer-managed, imported or in a dedicated HSM), which the provider can be compelled to use.",
+		LegalBasis:     []string{LawCLOUDAct},
+		Remediation:    "Move the key of {bucket} to an external key manager under your control, or move the data to a home-controlled provider.",
+		KeyFacts:       []string{"controller", "operator", "custody", "key_id"},
+		Jurisdictional: true,
 	},
 	{
 		ID: "EXP-005", Risk: RiskExpose, Severity: High,
@@ -99,12 +108,13 @@ var catalogue = []Rule{
 	},
 	{
 		ID: "EXP-007", Risk: RiskExpose, Severity: Critical,
-		Title:        "A replica sits where the provider could read it",
-		Description:  "A copy of the bucket sits at a place where EXP-001, EXP-002 or EXP-003 would fire for it; the finding takes that rule's severity.",
-		LegalBasis:   allLaws,
-		Remediation:  "Move the copy {copy} of {bucket} to a home-controlled provider, or encrypt it with a key held in an external key manager.",
-		KeyFacts:     []string{"copy", "as_rule", "custody"},
-		SeverityText: "as that rule (EXP-001, EXP-002 or EXP-003)",
+		Title:          "A replica sits where the provider could read it",
+		Description:    "A copy of the bucket sits at a place where EXP-001, EXP-002 or EXP-003 would fire for it; the finding takes that rule's severity.",
+		LegalBasis:     allLaws,
+		Remediation:    "Move the copy {copy} of {bucket} to a home-controlled provider, or encrypt it with a key held in an external key manager.",
+		KeyFacts:       []string{"copy", "as_rule", "custody"},
+		SeverityText:   "as that rule (EXP-001, EXP-002 or EXP-003)",
+		Jurisdictional: true,
 	},
 	{
 		ID: "EXP-008", Risk: RiskExpose, Severity: High,
@@ -116,19 +126,21 @@ var catalogue = []Rule{
 	},
 	{
 		ID: "BLK-001", Risk: RiskBlock, Severity: Critical,
-		Title:       "A provider controlled from a jurisdiction of concern holds the only copies",
-		Description: "The provider's controller or the region's operator is in a concern jurisdiction and no copy sits at a provider outside that jurisdiction class.",
-		LegalBasis:  concernLaws,
-		Remediation: "Add a replica of {bucket} at a provider that is not controlled from a concern jurisdiction, and declare it under copies in the config if no provider API shows it.",
-		KeyFacts:    []string{"controller", "operator", "independent_copies", "copies"},
+		Title:          "A provider controlled from a jurisdiction of concern holds the only copies",
+		Description:    "The provider's controller or the region's operator is in a concern jurisdiction and no copy sits at a provider outside that jurisdiction class.",
+		LegalBasis:     concernLaws,
+		Remediation:    "Add a replica of {bucket} at a provider that is not controlled from a concern jurisdiction, and declare it under copies in the config if no provider API shows it.",
+		KeyFacts:       []string{"controller", "operator", "independent_copies", "copies"},
+		Jurisdictional: true,
 	},
 	{
 		ID: "BLK-002", Risk: RiskBlock, Severity: Medium,
-		Title:       "A foreign-controlled provider holds the data and no home-controlled copy exists",
-		Description: "The provider's controller or the region's operator is outside the home and trusted jurisdictions and no copy sits at a provider whose controller and operator are both home or trusted.",
-		LegalBasis:  none,
-		Remediation: "Add a replica of {bucket} at a home-controlled provider, and declare it under copies in the config if no provider API shows it.",
-		KeyFacts:    []string{"controller", "operator", "home_controlled_copies", "copies"},
+		Title:          "A foreign-controlled provider holds the data and no home-controlled copy exists",
+		Description:    "The provider's controller or the region's operator is outside the home and trusted jurisdictions and no copy sits at a provider whose controller and operator are both home or trusted.",
+		LegalBasis:     none,
+		Remediation:    "Add a replica of {bucket} at a home-controlled provider, and declare it under copies in the config if no provider API shows it.",
+		KeyFacts:       []string{"controller", "operator", "home_controlled_copies", "copies"},
+		Jurisdictional: true,
 	},
 	{
 		ID: "BLK-003", Risk: RiskBlock, Severity: Critical,
