@@ -2,7 +2,6 @@ package reports
 
 import (
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -55,7 +54,7 @@ func (e *cefEncoder) AppendFinding(dst []byte, f *risk.Finding) ([]byte, error) 
 	if b := e.idx.of(f); b != nil {
 		ext.add("request", b.URI)
 	}
-	ext.add("msg", evidenceSummary(f.Evidence, 1000))
+	ext.add("msg", evidenceSummary(f, 1000))
 	ext.add("reason", f.SuppressedReason)
 	if len(f.LegalBasis) > 0 {
 		ext.add("flexString1", strings.Join(f.LegalBasis, "; "))
@@ -123,34 +122,6 @@ func appendCEFValue(dst []byte, s string) []byte {
 		}
 	}
 	return dst
-}
-
-// evidenceSummary renders evidence as "k=v; k=v" with sorted keys, cut to
-// at most max bytes (the full evidence is in the json formats).
-func evidenceSummary(ev map[string]any, max int) string {
-	keys := make([]string, 0, len(ev))
-	for k := range ev {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(k)
-		b.WriteString(": ")
-		b.WriteString(evidenceValue(ev[k]))
-	}
-	s := b.String()
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

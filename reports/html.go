@@ -18,7 +18,9 @@ var reportTemplate string
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"resource": func(provider, account, bucket string) string { return resourceName(provider, account, bucket) },
-	"evidence": func(ev map[string]any) string { return evidenceSummary(ev, 600) },
+	"evidence": func(f *risk.Finding) string { return evidenceSummary(f, 600) },
+	"evkey":    func(f *risk.Finding) string { return keyFactsSummary(f) },
+	"evrest":   func(f *risk.Finding) string { return restSummary(f, 500) },
 	"join":     strings.Join,
 	"upper":    strings.ToUpper,
 	"sevnum":   func(s risk.Severity) int { return int(s) },
@@ -62,6 +64,19 @@ type htmlView struct {
 	Severity  []severityBar
 	Matrix    matrixChart
 	Buckets   []bucketRow
+	// Actions are the fixes that remove the most open critical findings,
+	// for the opening; Conclusions say in a sentence where each provider
+	// stands.
+	Actions     []action
+	Conclusions []string
+}
+
+// action is one fix: a rule's remediation at one provider, and how many
+// open critical findings (on how many buckets) it removes.
+type action struct {
+	Rule, Title, Provider string
+	Critical, Buckets     int
+	Example               string // the remediation of its first finding
 }
 
 type providerRow struct {
@@ -105,6 +120,9 @@ type matrixCell struct {
 	X, Count int
 	Class    string
 	Title    string
+	// Candidate: every bucket counted here only may sit in the country
+	// (a multi-region's candidate list); drawn hatched, not solid.
+	Candidate bool
 }
 
 type bucketRow struct {
@@ -124,6 +142,10 @@ func buildView(r *agent.Result, opts Options) *htmlView {
 	// Which buckets could be exposed or blocked, and through which
 	// jurisdictions; by bucket position, so memory follows the buckets.
 	type flags struct{ exposed, blocked bool }
+	friends := map[string]bool{}
+	for _, j := range append(slices.Clone(r.Policy.Home), r.Policy.Trusted...) {
+		friends[j] = true
+	}
 	idx := indexBuckets(r)
 	byBucket := make([]flags, len(r.Buckets))
 	jurExposed, jurBlocked := map[string]map[int]bool{}, map[string]map[int]bool{}
@@ -142,7 +164,11 @@ func buildView(r *agent.Result, opts Options) *htmlView {
 		if p < 0 {
 			continue
 		}
+		rule, _ := risk.RuleByID(f.Rule)
 		for _, j := range f.Jurisdictions {
+			if !rule.Jurisdictional || friends[j] {
+				continue // not that jurisdiction's doing
+			}
 			if f.Risk == risk.RiskExpose {
 				mark(jurExposed, j, p)
 			} else {
@@ -175,6 +201,7 @@ func buildView(r *agent.Result, opts Options) *htmlView {
 	}
 	type cellKey struct{ provider, country string }
 	cells := map[cellKey]*matrixCell{}
+	dataHere := map[string]int{}
 	countries := map[string]bool{}
 	for i := range r.Buckets {
 		b := &r.Buckets[i]
@@ -202,21 +229,30 @@ func buildView(r *agent.Result, opts Options) *htmlView {
 			p.Blocked++
 		}
 		for _, country := range b.Countries {
-			jur(country).DataHere++
+			dataHere[country]++
 			countries[country] = true
 			ck := cellKey{b.Provider, country}
 			cell := cells[ck]
 			if cell == nil {
-				cell = &matrixCell{Class: "clean"}
+				cell = &matrixCell{Class: "clean", Candidate: true}
 				cells[ck] = cell
 			}
 			cell.Count++
+			cell.Candidate = cell.Candidate && b.CountriesAreCandidates
 			if c.open > 0 && (cell.Class == "clean" || severityRank(cell.Class) < int(c.worst)) {
 				cell.Class = c.worst.String()
 			}
 		}
 		for _, j := range uniq(b.Controller, b.Operator) {
 			jur(j).ControlledHere++
+		}
+	}
+	// The table lists the jurisdictions that control or operate a provider
+	// of ours (made above) and the concern jurisdictions our data sits in
+	// or that a finding names; not every country of a multi-region.
+	for j, n := range dataHere {
+		if jurIdx[j] != nil || slices.Contains(r.Policy.Concern, j) {
+			jur(j).DataHere = n
 		}
 	}
 	for j, m := range jurExposed {
@@ -260,16 +296,93 @@ func buildView(r *agent.Result, opts Options) *htmlView {
 			country := col.Code
 			cell := matrixCell{X: 90 + j*44, Class: "none"}
 			if c := cells[cellKey{p.Provider, country}]; c != nil {
-				cell.Count, cell.Class = c.Count, c.Class
+				cell.Count, cell.Class, cell.Candidate = c.Count, c.Class, c.Candidate
 			}
 			cell.Title = p.Provider + " in " + country + ": " + strconv.Itoa(cell.Count) + " bucket(s), worst " + cell.Class
+			if cell.Candidate {
+				cell.Title += " (a multi-region: the data may sit here)"
+			}
 			row.Cells = append(row.Cells, cell)
 		}
 		m.Rows = append(m.Rows, row)
 	}
 	m.Width = 100 + len(m.Cols)*44
 	m.Height = 50 + len(m.Rows)*36
+	v.Actions = topActions(r, 3)
+	v.Conclusions = conclusions(r, v.Providers)
 	return v
+}
+
+// topActions groups the open critical findings by rule and provider (one
+// remediation applied across a provider's buckets) and returns the n groups
+// that remove the most.
+func topActions(r *agent.Result, n int) []action {
+	type key struct{ rule, provider string }
+	groups := map[key]*action{}
+	buckets := map[key]map[string]bool{}
+	var order []key
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Status != risk.StatusOpen || f.Severity != risk.Critical {
+			continue
+		}
+		k := key{f.Rule, f.Provider}
+		if groups[k] == nil {
+			groups[k] = &action{Rule: f.Rule, Title: f.Title, Provider: f.Provider, Example: f.Remediation}
+			buckets[k] = map[string]bool{}
+			order = append(order, k)
+		}
+		groups[k].Critical++
+		buckets[k][f.Account+"/"+f.Bucket] = true
+	}
+	out := make([]action, 0, len(order))
+	for _, k := range order {
+		a := groups[k]
+		a.Buckets = len(buckets[k])
+		out = append(out, *a)
+	}
+	slices.SortStableFunc(out, func(a, b action) int { return b.Critical - a.Critical })
+	return out[:min(n, len(out))]
+}
+
+// conclusions says in one sentence per provider who controls it and what
+// could happen to our data there.
+func conclusions(r *agent.Result, rows []providerRow) []string {
+	control := map[string][]string{}
+	for i := range r.Buckets {
+		b := &r.Buckets[i]
+		control[b.Provider] = uniq(append(control[b.Provider], b.Controller, b.Operator)...)
+	}
+	var out []string
+	for _, p := range rows {
+		var concern, home []string
+		for _, j := range control[p.Provider] {
+			switch {
+			case j == "":
+			case slices.Contains(r.Policy.Concern, j):
+				concern = append(concern, j)
+			case slices.Contains(r.Policy.Home, j) || slices.Contains(r.Policy.Trusted, j):
+				home = append(home, j)
+			}
+		}
+		s := p.Provider + ": " + strconv.Itoa(p.Buckets) + " bucket(s)"
+		switch {
+		case len(concern) > 0:
+			s += ", controlled or operated from " + strings.Join(concern, ", ") + " (a jurisdiction of concern)"
+		case len(home) > 0 && len(home) == len(control[p.Provider]):
+			s += ", controlled and operated from home (" + strings.Join(home, ", ") + ")"
+		}
+		switch {
+		case p.Exposed == 0 && p.Blocked == 0 && p.Open == 0:
+			s += "; nothing to fix."
+		case p.Exposed == 0 && p.Blocked == 0:
+			s += "; none could be exposed or blocked, " + strconv.Itoa(p.Open) + " finding(s) of hygiene, residency or visibility to fix."
+		default:
+			s += "; " + strconv.Itoa(p.Exposed) + " could be exposed and " + strconv.Itoa(p.Blocked) + " blocked (worst finding " + p.Worst + ")."
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func severityRank(name string) int {

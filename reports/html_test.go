@@ -204,3 +204,149 @@ func TestHTMLInHeadlessChromium(t *testing.T) {
 		}
 	})
 }
+
+// overflowProbe reports, into the DOM, how many elements reach past the
+// viewport's right edge and the page's scroll width.
+const overflowProbe = `<script>window.addEventListener("load",function(){var vw=document.documentElement.clientWidth,n=0;` +
+	`document.querySelectorAll("body *").forEach(function(e){if(e.getBoundingClientRect().right>vw+1){n++}});` +
+	`document.body.setAttribute("data-overflow",n+" "+document.documentElement.scrollWidth+" "+vw);});</script>`
+
+var overflowAttr = regexp.MustCompile(`data-overflow="(\d+) (\d+) (\d+)"`)
+
+// TestDemoReportReadsAndPrints measures the demo's report in Chromium: it
+// prints to at most 15 A4 pages, nothing is wider than a 1280 px window,
+// and a rule id in the filter matches the rule column only.
+func TestDemoReportReadsAndPrints(t *testing.T) {
+	sandboxtest.RequireTool(t, "chromium", "chromium-browser")
+	r, _ := loadDemo(t)
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	if err := Encode(&buf, "html", r, fixtureOpts); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(dir, "demo.html")
+	if err := os.WriteFile(report, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("prints to at most 15 A4 pages", func(t *testing.T) {
+		pdf := filepath.Join(dir, "demo.pdf")
+		chromium(t, "--no-pdf-header-footer", "--print-to-pdf="+pdf, "file://"+report)
+		data, err := os.ReadFile(pdf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages := len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(data, -1))
+		t.Logf("demo report: %d A4 pages", pages)
+		if pages == 0 || pages > 15 {
+			t.Errorf("the demo report prints to %d pages, want 1 to 15", pages)
+		}
+		if !bytes.Contains(data, []byte("/MediaBox [0 0 841.9")) {
+			t.Error("the PDF is not A4 landscape")
+		}
+	})
+
+	t.Run("no element wider than a 1280 px window", func(t *testing.T) {
+		probe := filepath.Join(dir, "probe.html")
+		os.WriteFile(probe, []byte(strings.Replace(buf.String(), "</body>", overflowProbe+"</body>", 1)), 0o644)
+		dom, _ := chromium(t, "--window-size=1280,900", "--dump-dom", "file://"+probe)
+		m := overflowAttr.FindStringSubmatch(dom)
+		if m == nil {
+			t.Fatal("the overflow probe did not run")
+		}
+		t.Logf("at 1280 px: %s element(s) past the edge, scroll width %s, viewport %s", m[1], m[2], m[3])
+		if m[1] != "0" || m[2] != m[3] {
+			t.Errorf("horizontal overflow at 1280 px: %s element(s), scroll width %s > %s", m[1], m[2], m[3])
+		}
+	})
+
+	t.Run("a rule id filters the rule column exactly", func(t *testing.T) {
+		want := 0
+		for _, f := range r.Findings {
+			if f.Rule == "EXP-001" {
+				want++
+			}
+		}
+		dom, _ := chromium(t, "--dump-dom", "file://"+report+"#filter=EXP-001")
+		shown := 0
+		for _, row := range findingRow.FindAllStringSubmatch(dom, -1) {
+			if !strings.Contains(row[2], "hidden") {
+				shown++
+			}
+		}
+		if shown != want {
+			t.Errorf("filter EXP-001 shows %d rows, want the %d EXP-001 findings", shown, want)
+		}
+	})
+
+	t.Run("screenshot", func(t *testing.T) {
+		shot := filepath.Join(dir, "demo.png")
+		if keep := os.Getenv("REACHAUDIT_SCREENSHOT_DIR"); keep != "" {
+			shot = filepath.Join(keep, "demo.png")
+		}
+		chromium(t, "--hide-scrollbars", "--window-size=1280,1600", "--screenshot="+shot, "file://"+report)
+		f, err := os.Open(shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if img, err := png.Decode(f); err != nil || img.Bounds().Dx() != 1280 {
+			t.Fatalf("screenshot: %v", err)
+		}
+	})
+}
+
+// TestReportOpeningAndJurisdictions checks the report's plain-language
+// opening, its print rules and the jurisdiction table on the demo.
+func TestReportOpeningAndJurisdictions(t *testing.T) {
+	r, _ := loadDemo(t)
+	v := buildView(r, fixtureOpts)
+	if len(v.Actions) != 3 || v.Actions[0].Critical < v.Actions[2].Critical {
+		t.Errorf("actions %+v: want the three that remove the most critical findings, most first", v.Actions)
+	}
+	if len(v.Conclusions) != len(v.Providers) {
+		t.Errorf("%d conclusions for %d providers", len(v.Conclusions), len(v.Providers))
+	}
+	rows := map[string]jurisdictionRow{}
+	for _, j := range v.Juris {
+		rows[j.Code] = j
+	}
+	for code, j := range rows {
+		if j.ControlledHere == 0 && !j.Concern {
+			t.Errorf("jurisdiction %s listed although it neither controls, operates nor is of concern", code)
+		}
+	}
+	if us := rows["US"]; us.Exposed != 0 || us.Blocked != 0 {
+		t.Errorf("the home jurisdiction US is said to expose %d and block %d buckets", us.Exposed, us.Blocked)
+	}
+	if cn := rows["CN"]; cn.Exposed == 0 || cn.Blocked == 0 {
+		t.Errorf("CN row %+v: the concern jurisdiction causes exposure and blocking in the demo", cn)
+	}
+	candidates := 0
+	for _, row := range v.Matrix.Rows {
+		for _, c := range row.Cells {
+			if c.Candidate {
+				candidates++
+			}
+		}
+	}
+	if candidates == 0 {
+		t.Error("no matrix cell is marked a multi-region candidate")
+	}
+	var buf bytes.Buffer
+	if err := Encode(&buf, "html", r, fixtureOpts); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	print := page[strings.Index(page, "@media print"):]
+	for _, want := range []string{`id="opening"`, "<b>Exposed</b> means", "<b>Blocked</b> means", `id="actions"`, `id="conclusions"`, `class="cand"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	for _, want := range []string{"th.sort::after", "content:none", "break-before:page"} {
+		if !strings.Contains(print, want) {
+			t.Errorf("the print rules lack %q", want)
+		}
+	}
+}

@@ -28,6 +28,22 @@ type Options struct {
 	// Version is this tool's version, written where a format names the
 	// product version (ocsf, cef, html).
 	Version string
+	// Width is the terminal width the table fits its lines to; zero means
+	// DefaultWidth.
+	Width int
+	// Wide makes the table show every line whole, every evidence field and
+	// every bucket, whatever the width.
+	Wide bool
+}
+
+// DefaultWidth is the table's width when the output is not a terminal.
+const DefaultWidth = 100
+
+func (o Options) width() int {
+	if o.Width <= 0 {
+		return DefaultWidth
+	}
+	return o.Width
 }
 
 func (o Options) now() time.Time {

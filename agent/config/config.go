@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path"
 	"path/filepath"
@@ -180,7 +182,7 @@ func Parse(name string, data []byte, env []string) (*Config, error) {
 	if e := l.cfg.Sandbox.Estate; e != "" && !filepath.IsAbs(e) {
 		l.cfg.Sandbox.Estate = filepath.Join(filepath.Dir(name), e)
 	}
-	return l.cfg, l.cfg.validate()
+	return l.cfg, l.cfg.validate(data)
 }
 
 // crossCheck checks what depends on more than one section: globs against
@@ -310,9 +312,14 @@ func (l *loader) copies(s yamlfile.Section) error {
 	return nil
 }
 
-func (c *Config) validate() error {
+func (c *Config) validate(data []byte) error {
 	fail := func(field, msg string) error {
-		return &yamlfile.Error{File: c.File, Field: field, Msg: msg}
+		return &yamlfile.Error{File: c.File, Line: yamlfile.LineOf(data, field), Field: field, Msg: msg}
+	}
+	if c.Listen != "" {
+		if err := checkListen(c.Listen); err != nil {
+			return fail("listen", err.Error())
+		}
 	}
 	switch c.Emit {
 	case EmitAll, EmitChanges:
@@ -370,6 +377,19 @@ var envKeys = map[string]func(c *Config, v string) error{
 	},
 }
 
+// checkListen refuses an address the agent could never bind, so that it is
+// a config error at load time rather than a failure at start.
+func checkListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (e.g. 127.0.0.1:9464)", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: the port must be a number from 0 to 65535", addr)
+	}
+	return nil
+}
+
 func intEnv(field func(*Config) *int) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
@@ -402,7 +422,12 @@ func (c *Config) applyEnv(env []string) error {
 			continue // other REACHAUDIT_ variables (e.g. for tests) are not config
 		}
 		if err := fn(c, v); err != nil {
-			return fmt.Errorf("environment %s: %w", k, err)
+			// A bad override is bad configuration (exit 2), like the file.
+			var ye *yamlfile.Error
+			if errors.As(err, &ye) {
+				return err
+			}
+			return &yamlfile.Error{File: c.File, Field: "environment " + k, Msg: err.Error()}
 		}
 	}
 	return nil

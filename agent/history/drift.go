@@ -230,6 +230,22 @@ func indexBuckets(r *agent.Result) map[BucketRef]*providers.Bucket {
 	return m
 }
 
+// NotIn returns the findings of fs that r does not hold (by ID); nil r
+// holds none.
+func NotIn(fs []risk.Finding, r *agent.Result) []risk.Finding {
+	if r == nil {
+		return fs
+	}
+	seen := indexFindings(r.Findings)
+	out := fs[:0:0]
+	for _, f := range fs {
+		if seen[f.ID] == nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 func indexFindings(fs []risk.Finding) map[string]*risk.Finding {
 	m := make(map[string]*risk.Finding, len(fs))
 	for i := range fs {

@@ -60,6 +60,25 @@ type Run struct {
 	Result   *agent.Result `json:"result,omitempty"`
 }
 
+// Cause says why a run is partial or failed when the scan itself returned no
+// error: the run errors it recorded (the first, and how many more), so that
+// the log and `history list` never show a partial run without a reason.
+func Cause(res *agent.Result) string {
+	if res == nil || len(res.Errors) == 0 {
+		if res != nil && res.Partial {
+			return "cut short"
+		}
+		return ""
+	}
+	e := res.Errors[0]
+	where := strings.TrimSpace(e.Provider + " " + e.Account)
+	s := fmt.Sprintf("%s %s: %s", where, e.Op, e.Error)
+	if n := len(res.Errors) - 1; n > 0 {
+		s += fmt.Sprintf(" (and %d more error(s))", n)
+	}
+	return s
+}
+
 // StatusOf classifies a scan's outcome: failed without a result or with
 // nothing covered, partial
 // when the result was cut short, carries run errors or came with an error.

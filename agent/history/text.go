@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,7 +18,7 @@ func WriteRuns(w io.Writer, runs []Run) error {
 	fmt.Fprintln(tw, "RUN\tSCHEDULE\tSTARTED\tTOOK\tSTATUS\tBUCKETS\tOPEN\tCRITICAL\tHIGH\tNEW\tCHANGED\tRESOLVED\tERROR")
 	for _, r := range runs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n",
-			r.ID, r.Schedule, r.StartedAt.UTC().Format(time.RFC3339), r.FinishedAt.Sub(r.StartedAt).Round(time.Second),
+			r.ID, r.Schedule, r.StartedAt.UTC().Format(time.RFC3339), took(r.FinishedAt.Sub(r.StartedAt)),
 			r.Status, r.Buckets, r.Open, r.Critical, r.High, r.New, r.Changed, r.Resolved, oneLine(r.Error, 80))
 	}
 	return tw.Flush()
@@ -28,7 +29,7 @@ func WriteDrift(w io.Writer, d *Drift) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "drift from %s to %s\n", cmp.Or(d.From, "(empty history)"), d.To)
 	if d.Empty() {
-		b.WriteString("no changes\n")
+		b.WriteString("no changes between these two runs (history list shows what each run found new, changed or resolved)\n")
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
@@ -54,7 +55,13 @@ func WriteDrift(w io.Writer, d *Drift) error {
 		}
 	}
 	if section("new findings", len(d.New)) {
-		for _, f := range d.New {
+		// Worst first, as the report orders them.
+		fresh := slices.Clone(d.New)
+		slices.SortStableFunc(fresh, func(a, b risk.Finding) int {
+			return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(a.Rule, b.Rule),
+				cmp.Compare(a.Provider+":"+a.Account+":"+a.Bucket, b.Provider+":"+b.Account+":"+b.Bucket))
+		})
+		for _, f := range fresh {
 			finding(f, "")
 		}
 	}
@@ -95,6 +102,15 @@ func WriteDrift(w io.Writer, d *Drift) error {
 	tw.Flush()
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// took shows a run's duration to the hundredth of a second under a minute
+// (a 0.4 s run is not "0s"), to the second above.
+func took(d time.Duration) string {
+	if d < time.Minute {
+		return d.Round(10 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
 }
 
 func oneLine(s string, max int) string {

@@ -471,21 +471,28 @@ func (j *judge) bucket(b *providers.Bucket) []Finding {
 		add("HYG-002", map[string]any{"redundancy": b.Redundancy, "copies": 0}, nil)
 	}
 
-	// UNK-001: one per field and call that could not be read.
-	seen := set{}
+	// UNK-001: one per call and permission that failed, naming every field
+	// it left unknown: one missing grant is one finding, not one a field.
+	byCall := map[string]int{} // subject → index in ds, which add may move
 	for _, u := range b.Unknowns {
-		subject := u.Field + "|" + u.API
-		if seen[subject] {
+		subject := u.API + "|" + u.Permission
+		if i, ok := byCall[subject]; ok {
+			d := &ds[i]
+			fields := d.evidence["fields"].([]string)
+			if !slices.Contains(fields, u.Field) {
+				d.evidence["fields"] = append(fields, u.Field)
+				d.vars["field"] += " and " + u.Field
+			}
 			continue
 		}
-		seen[subject] = true
-		d := add("UNK-001", map[string]any{"field": u.Field, "api": u.API, "error": u.Error, "permission": u.Permission}, nil)
+		d := add("UNK-001", map[string]any{"fields": []string{u.Field}, "api": u.API, "error": u.Error, "permission": u.Permission}, nil)
 		d.subject = subject
 		perm := u.Permission
 		if perm == "" {
 			perm = "the permission " + u.API + " needs"
 		}
 		d.vars["permission"], d.vars["api"], d.vars["field"] = perm, u.API, u.Field
+		byCall[subject] = len(ds) - 1
 	}
 
 	out := make([]Finding, 0, len(ds))
@@ -529,8 +536,12 @@ func (j *judge) finish(b *providers.Bucket, d draft) Finding {
 	}
 	if tag, ok := j.sensitive(b); ok {
 		d.evidence["sensitive_tag"] = tag
-		d.evidence["base_severity"] = sev.String()
-		sev = sev.Raise()
+		// base_severity says what the tag changed; at critical it changes
+		// nothing, and saying so would be noise.
+		if raised := sev.Raise(); raised != sev {
+			d.evidence["base_severity"] = sev.String()
+			sev = raised
+		}
 	}
 	jur := sortedUnique(d.jur)
 	f := Finding{

@@ -258,7 +258,7 @@ func TestUnknownCustodyIsNotNone(t *testing.T) {
 			}
 		}
 		u := one(t, fs, "UNK-001")
-		if u.Evidence["field"] != providers.FieldCustody || u.Evidence["api"] != "GetBucketEncryption" {
+		if !slices.Equal(u.Evidence["fields"].([]string), []string{providers.FieldCustody}) || u.Evidence["api"] != "GetBucketEncryption" {
 			t.Errorf("UNK-001 evidence %v", u.Evidence)
 		}
 		if !strings.HasPrefix(u.Remediation, "Grant s3:GetEncryptionConfiguration ") {
@@ -709,7 +709,7 @@ func TestPublicAndUnknowns(t *testing.T) {
 	}
 	for _, u := range unk {
 		checkWellFormed(t, u)
-		switch u.Evidence["field"] {
+		switch u.Evidence["fields"].([]string)[0] {
 		case providers.FieldVersioning:
 			if !strings.HasPrefix(u.Remediation, "Grant s3:GetBucketVersioning to") {
 				t.Errorf("remediation %q", u.Remediation)
@@ -719,6 +719,30 @@ func TestPublicAndUnknowns(t *testing.T) {
 				t.Errorf("remediation %q", u.Remediation)
 			}
 		}
+	}
+}
+
+func TestOneUnknownPerMissingGrant(t *testing.T) {
+	b := withCustody(cleanBucket("b", awsUSEast1), providers.CustodyProviderKMS)
+	denied := errors.New("AccessDeniedException")
+	b.SetUnknown(providers.FieldCustody, "kms:DescribeKey", denied, "kms:DescribeKey")
+	b.SetUnknown(providers.FieldKey, "kms:DescribeKey", denied, "kms:DescribeKey")
+	b.SetUnknown(providers.FieldVersioning, "s3:GetBucketVersioning", denied, "s3:GetBucketVersioning")
+	unk := find(evaluate(usAdversary, b), "UNK-001")
+	if len(unk) != 2 {
+		t.Fatalf("%d UNK-001 findings, want one per call and permission: %v", len(unk), unk)
+	}
+	var kms Finding
+	for _, u := range unk {
+		if u.Evidence["api"] == "kms:DescribeKey" {
+			kms = u
+		}
+	}
+	if got := kms.Evidence["fields"]; !slices.Equal(got.([]string), []string{providers.FieldCustody, providers.FieldKey}) {
+		t.Errorf("fields %v, want custody and key", got)
+	}
+	if !strings.Contains(kms.Remediation, "can read custody and key") {
+		t.Errorf("remediation %q does not name both fields", kms.Remediation)
 	}
 }
 
@@ -751,6 +775,11 @@ func TestSensitiveTags(t *testing.T) {
 			}
 			if _, marked := f.Evidence["sensitive_tag"]; marked != tt.marked {
 				t.Errorf("sensitive_tag evidence %v, want marked=%v", f.Evidence, tt.marked)
+			}
+			// base_severity only when the tag changed the severity.
+			base, hasBase := f.Evidence["base_severity"]
+			if raised := tt.marked && tt.want != byID[tt.rule].Severity; hasBase != raised || raised && base != byID[tt.rule].Severity.String() {
+				t.Errorf("base_severity %v (present %v), want present=%v", base, hasBase, raised)
 			}
 		})
 	}
@@ -868,12 +897,29 @@ func TestEveryRuleFiresSomewhere(t *testing.T) {
 	fired := map[string]bool{}
 	for _, f := range fs {
 		fired[f.Rule] = true
+		// The catalogue's key facts are evidence the rule really records:
+		// the text formats put them first, so a misspelt one would vanish.
+		r, _ := RuleByID(f.Rule)
+		if len(r.KeyFacts) == 0 {
+			t.Errorf("%s names no key facts", f.Rule)
+		}
+		for _, k := range r.KeyFacts {
+			if _, ok := f.Evidence[k]; !ok && !optionalFact[f.Rule+"."+k] {
+				t.Errorf("%s: key fact %q is not in its evidence %v", f.Rule, k, f.Evidence)
+			}
+		}
 	}
 	for _, r := range Rules() {
 		if !fired[r.ID] {
 			t.Errorf("%s never fired", r.ID)
 		}
 	}
+}
+
+// optionalFact lists key facts a rule records only in some cases.
+var optionalFact = map[string]bool{
+	"BLK-003.deletion_date": true, // only for a key pending deletion
+	"BLK-004.days_left":     true, // not once the material has expired
 }
 
 // BenchmarkEvaluate judges 5,000 buckets spread over every place and custody

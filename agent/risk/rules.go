@@ -24,6 +24,26 @@ type Rule struct {
 	// {countries}, {allowed}, {permission}, {api}, {field} are filled in
 	// per finding.
 	Remediation string `json:"remediation"`
+	// KeyFacts are the evidence keys that decide the finding, most telling
+	// first: the text formats show them before the rest of the evidence,
+	// so that a narrow line loses detail, never the deciding fact.
+	KeyFacts []string `json:"key_facts"`
+	// SeverityText, when set, says how the severity is chosen for a rule
+	// whose findings do not all share Severity (the highest it takes).
+	SeverityText string `json:"severity_text,omitempty"`
+	// Jurisdictional rules fire because of who controls or operates the
+	// provider or where the data sits; a report counts their findings
+	// against the jurisdictions involved (a public bucket or a disabled key
+	// is no jurisdiction's doing).
+	Jurisdictional bool `json:"jurisdictional"`
+}
+
+// SeverityLabel is the severity as a person reads it in the catalogue.
+func (r Rule) SeverityLabel() string {
+	if r.SeverityText != "" {
+		return r.SeverityText
+	}
+	return r.Severity.String()
 }
 
 var (
@@ -36,31 +56,39 @@ var (
 var catalogue = []Rule{
 	{
 		ID: "EXP-001", Risk: RiskExpose, Severity: Critical,
-		Title:       "A provider controlled from a jurisdiction of concern can decrypt the data",
-		Description: "The provider's controller or the region's operator is in a concern jurisdiction and the key custody lets the provider decrypt the data without the customer's cooperation.",
-		LegalBasis:  allLaws,
-		Remediation: "Move the data of {bucket} to a provider outside the concern jurisdictions, or hold its key in an external key manager or supply it yourself so that {provider} cannot decrypt it.",
+		Title:          "A provider controlled from a jurisdiction of concern can decrypt the data",
+		Description:    "The provider's controller or the region's operator is in a concern jurisdiction and the key custody lets the provider decrypt the data without the customer's cooperation.",
+		LegalBasis:     allLaws,
+		Remediation:    "Move the data of {bucket} to a provider outside the concern jurisdictions, or hold its key in an external key manager or supply it yourself so that {provider} cannot decrypt it.",
+		KeyFacts:       []string{"controller", "operator", "custody"},
+		Jurisdictional: true,
 	},
 	{
 		ID: "EXP-002", Risk: RiskExpose, Severity: High,
-		Title:       "Data sits in a country of concern where the provider can decrypt it",
-		Description: "A data location of the bucket is in a concern country (the provider itself is not concern-controlled) and the key custody lets the provider decrypt the data.",
-		LegalBasis:  allLaws,
-		Remediation: "Move {bucket} to a location outside {countries}, or hold its key in an external key manager so that the data cannot be read where it sits.",
+		Title:          "Data sits in a country of concern where the provider can decrypt it",
+		Description:    "A data location of the bucket is in a concern country (the provider itself is not concern-controlled) and the key custody lets the provider decrypt the data.",
+		LegalBasis:     allLaws,
+		Remediation:    "Move {bucket} to a location outside {countries}, or hold its key in an external key manager so that the data cannot be read where it sits.",
+		KeyFacts:       []string{"concern_countries", "custody"},
+		Jurisdictional: true,
 	},
 	{
 		ID: "EXP-003", Risk: RiskExpose, Severity: High,
-		Title:       "A foreign-controlled provider holds the data with its own key or none",
-		Description: "The provider's controller or the region's operator is outside the home and trusted jurisdictions, and the data is unencrypted or encrypted with a key the provider manages.",
-		LegalBasis:  []string{LawCLOUDAct},
-		Remediation: "Encrypt {bucket} with a key held in an external key manager or supplied by you, or move it to a home-controlled provider.",
+		Title:          "A foreign-controlled provider holds the data with its own key or none",
+		Description:    "The provider's controller or the region's operator is outside the home and trusted jurisdictions, and the data is unencrypted or encrypted with a key the provider manages.",
+		LegalBasis:     []string{LawCLOUDAct},
+		Remediation:    "Encrypt {bucket} with a key held in an external key manager or supplied by you, or move it to a home-controlled provider.",
+		KeyFacts:       []string{"controller", "operator", "custody"},
+		Jurisdictional: true,
 	},
 	{
 		ID: "EXP-004", Risk: RiskExpose, Severity: Medium,
-		Title:       "A foreign-controlled provider holds the data and the key in its own KMS",
-		Description: "The provider's controller or the region's operator is outside the home and trusted jurisdictions, and the data's key lives in the provider's KMS (customer-managed, imported or in a dedicated HSM), which the provider can be compelled to use.",
-		LegalBasis:  []string{LawCLOUDAct},
-		Remediation: "Move the key of {bucket} to an external key manager under your control, or move the data to a home-controlled provider.",
+		Title:          "A foreign-controlled provider holds the data and the key in its own KMS",
+		Description:    "The provider's controller or the region's operator is outside the home and trusted jurisdictions, and the data's key lives in the provider's KMS (customer-managed, imported or in a dedicated HSM), which the provider can be compelled to use.",
+		LegalBasis:     []string{LawCLOUDAct},
+		Remediation:    "Move the key of {bucket} to an external key manager under your control, or move the data to a home-controlled provider.",
+		KeyFacts:       []string{"controller", "operator", "custody", "key_id"},
+		Jurisdictional: true,
 	},
 	{
 		ID: "EXP-005", Risk: RiskExpose, Severity: High,
@@ -68,6 +96,7 @@ var catalogue = []Rule{
 		Description: "The bucket has no default encryption at rest.",
 		LegalBasis:  none,
 		Remediation: "Turn on default encryption for {bucket}, with a key held in an external key manager where the provider is not home-controlled.",
+		KeyFacts:    []string{"encryption"},
 	},
 	{
 		ID: "EXP-006", Risk: RiskExpose, Severity: Critical,
@@ -75,13 +104,17 @@ var catalogue = []Rule{
 		Description: "Anyone, or any authenticated user of the provider, can read the bucket.",
 		LegalBasis:  none,
 		Remediation: "Remove the public grants of {bucket} and turn on the provider's public access block.",
+		KeyFacts:    []string{"public_via"},
 	},
 	{
 		ID: "EXP-007", Risk: RiskExpose, Severity: Critical,
-		Title:       "A replica sits where the provider could read it",
-		Description: "A copy of the bucket sits at a place where EXP-001, EXP-002 or EXP-003 would fire for it; the finding takes that rule's severity.",
-		LegalBasis:  allLaws,
-		Remediation: "Move the copy {copy} of {bucket} to a home-controlled provider, or encrypt it with a key held in an external key manager.",
+		Title:          "A replica sits where the provider could read it",
+		Description:    "A copy of the bucket sits at a place where EXP-001, EXP-002 or EXP-003 would fire for it; the finding takes that rule's severity.",
+		LegalBasis:     allLaws,
+		Remediation:    "Move the copy {copy} of {bucket} to a home-controlled provider, or encrypt it with a key held in an external key manager.",
+		KeyFacts:       []string{"copy", "as_rule", "custody"},
+		SeverityText:   "as that rule (EXP-001, EXP-002 or EXP-003)",
+		Jurisdictional: true,
 	},
 	{
 		ID: "EXP-008", Risk: RiskExpose, Severity: High,
@@ -89,20 +122,25 @@ var catalogue = []Rule{
 		Description: "The bucket's encryption key is owned by an account or project that is not part of the audited organisation, whose owner can use or withhold it.",
 		LegalBasis:  none,
 		Remediation: "Re-encrypt {bucket} with a key owned by one of the organisation's accounts, or add the owner of {key} to policy.organisation if it belongs to you.",
+		KeyFacts:    []string{"key_account", "key_id"},
 	},
 	{
 		ID: "BLK-001", Risk: RiskBlock, Severity: Critical,
-		Title:       "A provider controlled from a jurisdiction of concern holds the only copies",
-		Description: "The provider's controller or the region's operator is in a concern jurisdiction and no copy sits at a provider outside that jurisdiction class.",
-		LegalBasis:  concernLaws,
-		Remediation: "Add a replica of {bucket} at a provider that is not controlled from a concern jurisdiction, and declare it under copies in the config if no provider API shows it.",
+		Title:          "A provider controlled from a jurisdiction of concern holds the only copies",
+		Description:    "The provider's controller or the region's operator is in a concern jurisdiction and no copy sits at a provider outside that jurisdiction class.",
+		LegalBasis:     concernLaws,
+		Remediation:    "Add a replica of {bucket} at a provider that is not controlled from a concern jurisdiction, and declare it under copies in the config if no provider API shows it.",
+		KeyFacts:       []string{"controller", "operator", "independent_copies", "copies"},
+		Jurisdictional: true,
 	},
 	{
 		ID: "BLK-002", Risk: RiskBlock, Severity: Medium,
-		Title:       "A foreign-controlled provider holds the data and no home-controlled copy exists",
-		Description: "The provider's controller or the region's operator is outside the home and trusted jurisdictions and no copy sits at a provider whose controller and operator are both home or trusted.",
-		LegalBasis:  none,
-		Remediation: "Add a replica of {bucket} at a home-controlled provider, and declare it under copies in the config if no provider API shows it.",
+		Title:          "A foreign-controlled provider holds the data and no home-controlled copy exists",
+		Description:    "The provider's controller or the region's operator is outside the home and trusted jurisdictions and no copy sits at a provider whose controller and operator are both home or trusted.",
+		LegalBasis:     none,
+		Remediation:    "Add a replica of {bucket} at a home-controlled provider, and declare it under copies in the config if no provider API shows it.",
+		KeyFacts:       []string{"controller", "operator", "home_controlled_copies", "copies"},
+		Jurisdictional: true,
 	},
 	{
 		ID: "BLK-003", Risk: RiskBlock, Severity: Critical,
@@ -110,6 +148,7 @@ var catalogue = []Rule{
 		Description: "The bucket's key is disabled, pending deletion, pending import or unavailable: the data cannot be decrypted, or soon will not be.",
 		LegalBasis:  none,
 		Remediation: "Re-enable key {key} (cancel its scheduled deletion, finish its import or restore its key store), or re-encrypt {bucket} with a usable key.",
+		KeyFacts:    []string{"state", "key_id", "deletion_date"},
 	},
 	{
 		ID: "BLK-004", Risk: RiskBlock, Severity: High,
@@ -117,6 +156,7 @@ var catalogue = []Rule{
 		Description: "The key's imported material expires soon (or has expired); when it does, the data cannot be decrypted until it is imported again.",
 		LegalBasis:  none,
 		Remediation: "Re-import the material of key {key} with a later expiry, or re-encrypt {bucket} with a key whose material does not expire.",
+		KeyFacts:    []string{"days_left", "expired", "key_id"},
 	},
 	{
 		ID: "BLK-005", Risk: RiskBlock, Severity: Critical,
@@ -124,6 +164,7 @@ var catalogue = []Rule{
 		Description: "The read-only reachability probe from where the agent runs could not read the bucket.",
 		LegalBasis:  none,
 		Remediation: "Find out why {bucket} is unreachable from the agent (the probe's failure class and error are in the evidence): a block, a revoked grant, a network path or an outage.",
+		KeyFacts:    []string{"failure", "probe", "error"},
 	},
 	{
 		ID: "RES-001", Risk: RiskResidency, Severity: High,
@@ -131,6 +172,7 @@ var catalogue = []Rule{
 		Description: "A data location of the bucket is in a country outside policy residency.allowed.",
 		LegalBasis:  concernLaws,
 		Remediation: "Move {bucket} to a location in {allowed}, or add the countries to residency.allowed if they are acceptable.",
+		KeyFacts:    []string{"outside", "allowed"},
 	},
 	{
 		ID: "HYG-001", Risk: RiskHygiene, Severity: Low,
@@ -138,6 +180,7 @@ var catalogue = []Rule{
 		Description: "Versioning is off or suspended and no object lock or retention protects the data, so a deletion or overwrite cannot be undone.",
 		LegalBasis:  none,
 		Remediation: "Turn on versioning for {bucket}, or an object lock or retention policy.",
+		KeyFacts:    []string{"versioning", "object_lock"},
 	},
 	{
 		ID: "HYG-002", Risk: RiskHygiene, Severity: Low,
@@ -145,6 +188,7 @@ var catalogue = []Rule{
 		Description: "The data is stored in a single zone (locally redundant) and no replica exists.",
 		LegalBasis:  none,
 		Remediation: "Switch {bucket} to zone-redundant storage or add a replica in another region.",
+		KeyFacts:    []string{"redundancy", "copies"},
 	},
 	{
 		ID: "UNK-001", Risk: RiskUnknown, Severity: Medium,
@@ -152,6 +196,7 @@ var catalogue = []Rule{
 		Description: "A call the audit needs failed, so the rules could not judge this attribute; the finding names the API, the error and the permission to grant.",
 		LegalBasis:  none,
 		Remediation: "Grant {permission} to the identity the audit runs as, so that {api} can read {field}.",
+		KeyFacts:    []string{"permission", "api", "fields", "error"},
 	},
 	{
 		ID: "UNK-002", Risk: RiskUnknown, Severity: High,
@@ -167,6 +212,7 @@ func Rules() []Rule {
 	out := make([]Rule, len(catalogue))
 	for i, r := range catalogue {
 		r.LegalBasis = cloneList(r.LegalBasis)
+		r.KeyFacts = cloneList(r.KeyFacts)
 		out[i] = r
 	}
 	return out
@@ -180,6 +226,7 @@ func RuleByID(id string) (Rule, bool) {
 	}
 	out := *r
 	out.LegalBasis = cloneList(r.LegalBasis)
+	out.KeyFacts = cloneList(r.KeyFacts)
 	return out, true
 }
 

@@ -238,6 +238,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	stop := make(chan struct{})
 	var stopOnce sync.Once
 	g.Add(func() error {
+		d.scheduleOnStart()
 		d.cron.Start()
 		attrs := []any{"schedules", d.scheduleNames()}
 		if d.ln != nil {
@@ -397,6 +398,31 @@ func (d *Daemon) install(p Plan) {
 	d.current = next
 }
 
+// scheduleOnStart adds, for each schedule with run_on_start, one run at the
+// cron's start. It goes through the cron (and the schedule's wrapped job),
+// so the overlap guard holds and a shutdown waits for it like any run.
+func (d *Daemon) scheduleOnStart() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, s := range d.current.Schedules {
+		if s.RunOnStart {
+			d.cron.Schedule(&once{}, d.job(s.Name))
+		}
+	}
+}
+
+// once is a cron schedule that fires at the first time it is asked about
+// and never again (the zero time: cron never runs such an entry).
+type once struct{ done bool }
+
+func (o *once) Next(t time.Time) time.Time {
+	if o.done {
+		return time.Time{}
+	}
+	o.done = true
+	return t
+}
+
 // job returns the wrapped job of the schedule called name. The wrapped job
 // is made once per name and kept across reloads, so that the overlap guard
 // of SkipIfStillRunning still sees a run started under the previous plan.
@@ -489,6 +515,8 @@ func (d *Daemon) finish(log *slog.Logger, p *plan, s Schedule, started time.Time
 		run.Error = "the scan returned no result"
 	case res.Summary.CoverageState == agent.CoverageNone:
 		run.Error = "nothing was audited: no account it was asked to cover could be listed (see its UNK-002 findings)"
+	case status != history.StatusOK:
+		run.Error = history.Cause(res)
 	}
 	if res != nil {
 		var prev *agent.Result
@@ -504,6 +532,11 @@ func (d *Daemon) finish(log *slog.Logger, p *plan, s Schedule, started time.Time
 			log.Warn("findings kept open, unverified: what decides them could not be read this run", "findings", n)
 		}
 		drift := history.Diff(prev, res)
+		// The baseline is the last complete run; a finding the partial runs
+		// since then already reported is not new again.
+		if last, err := d.opts.History.Latest(ctx, s.Name, 1); err == nil && len(last) == 1 && base != nil && last[0].ID != base.ID {
+			drift.New = history.NotIn(drift.New, last[0].Result)
+		}
 		run.New, run.Changed, run.Resolved = len(drift.New), len(drift.Changed), len(drift.Resolved)
 		for _, rl := range drift.ReachLoss {
 			log.Error("provider-wide loss of reach", "provider", rl.Provider, "region", rl.Region, "buckets", len(rl.Buckets))

@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -613,5 +615,66 @@ func TestSlowReloadDoesNotDelayShutdown(t *testing.T) {
 	}
 	if took := time.Since(begin); took > 3*time.Second {
 		t.Fatalf("SIGTERM took %v behind a slow reload", took)
+	}
+}
+
+// TestPartialRunSaysWhy: a run that is partial because a provider did not
+// answer gives the cause in the log and in the history (history list), and
+// a finding the partial runs keep reporting is new only once.
+func TestPartialRunSaysWhy(t *testing.T) {
+	t.Parallel()
+	out := &recorder{}
+	var n atomic.Int32
+	h := start(t, Options{Deliver: out, Plan: Plan{Schedules: every1s("s"),
+		Scan: func(ctx context.Context, s agent.Scope) (*agent.Result, error) {
+			r := sampleResult()
+			if n.Add(1) == 1 {
+				return r, nil // one complete run: the baseline
+			}
+			// Then the provider stops answering: a provider-wide finding
+			// appears and stays.
+			r.Errors = []agent.RunError{{Provider: "aws", Account: "111122223333", Op: "ListBuckets", Error: "dial tcp 127.0.0.1:1: connect: connection refused"}}
+			r.Findings = append(r.Findings, risk.Finding{ID: "BLK-005:aws:111122223333:*", Rule: "BLK-005", Risk: risk.RiskBlock,
+				Severity: risk.Critical, Status: risk.StatusOpen, Provider: "aws", Account: "111122223333", Bucket: "*"})
+			r.Summary = agent.Summarise(r)
+			return r, nil
+		}}})
+	eventually(t, 10*time.Second, "four runs recorded", func() bool { return len(h.runs()) >= 4 })
+	h.stop(syscall.SIGTERM)
+	runs := h.runs() // newest first
+	for _, r := range runs[:len(runs)-1] {
+		if r.Status != history.StatusPartial || !strings.Contains(r.Error, "connection refused") {
+			t.Errorf("partial run %s records error %q; want the cause", r.ID, r.Error)
+		}
+	}
+	if !strings.Contains(h.log.String(), "connection refused") {
+		t.Errorf("the log does not give the partial run's cause:\n%s", h.log.String())
+	}
+	var list bytes.Buffer
+	if err := history.WriteRuns(&list, runs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(list.String(), "connection refused") {
+		t.Errorf("history list shows no cause:\n%s", list.String())
+	}
+	newCounts := []int{}
+	for i := len(runs) - 1; i >= 0; i-- {
+		newCounts = append(newCounts, runs[i].New)
+	}
+	if newCounts[1] != 1 || slices.Max(newCounts[2:]) != 0 {
+		t.Errorf("new findings per run %v: the provider-wide finding is new once, then not again", newCounts)
+	}
+}
+
+func TestRunOnStart(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	h := start(t, Options{Plan: Plan{Schedules: []Schedule{{Name: "nightly", Cron: "0 2 * * *", RunOnStart: true}, {Name: "weekly", Cron: "0 3 * * 0"}},
+		Scan: func(ctx context.Context, s agent.Scope) (*agent.Result, error) { n.Add(1); return sampleResult(), nil }}})
+	eventually(t, 5*time.Second, "the run on start recorded", func() bool { return len(h.runs()) >= 1 })
+	time.Sleep(300 * time.Millisecond)
+	runs := h.runs()
+	if len(runs) != 1 || runs[0].Schedule != "nightly" || n.Load() != 1 {
+		t.Errorf("runs %+v (%d scans); want one run of nightly only", runs, n.Load())
 	}
 }

@@ -27,6 +27,9 @@ type Schedule struct {
 	// Jitter delays each run's start by a random time below it, so that
 	// many agents on the same spec do not hit the provider APIs at once.
 	Jitter time.Duration `yaml:"jitter"`
+	// RunOnStart runs the schedule once when the agent starts, besides its
+	// cron times: a nightly schedule need not wait a day for its first run.
+	RunOnStart bool `yaml:"run_on_start"`
 	// Providers, Accounts and Tags narrow what the schedule scans (see
 	// agent.Scope: a tag value may be a glob); empty: everything the config
 	// names.

@@ -82,7 +82,7 @@ func benchScan(b *testing.B, bin, estateYAML string) {
 					End  int `json:"end"`
 					Cuts int `json:"cuts"`
 				} `json:"pace"`
-				APICalls          map[string][]struct {
+				APICalls map[string][]struct {
 					Op     string `json:"op"`
 					Calls  int    `json:"calls"`
 					Errors int    `json:"errors"`

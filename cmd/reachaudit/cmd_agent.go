@@ -59,6 +59,7 @@ flushes the outputs and exits 0.`,
 			if err != nil {
 				return err
 			}
+			warnReplacedFiles(cfg, log)
 			metrics := schedule.NewMetrics()
 			plans := &planner{log: log, metrics: metrics}
 			defer plans.close()
@@ -138,5 +139,18 @@ func (p *planner) close() {
 	defer p.mu.Unlock()
 	for _, stop := range p.stops {
 		stop()
+	}
+}
+
+// warnReplacedFiles says at start what emit: changes does to a file output:
+// each delivery rewrites it, so it holds the latest changes only.
+func warnReplacedFiles(cfg *config.Config, log *slog.Logger) {
+	if cfg.Emit != config.EmitChanges {
+		return
+	}
+	for _, o := range cfg.Outputs {
+		if o.Type == "file" {
+			log.Warn("emit: changes rewrites this file output with each run's changes only; earlier runs' findings stay in the history (history show), or use emit: all", "path", o.Path)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -109,8 +110,14 @@ func newHistoryDiffCmd(h *historyFlags) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "diff [RUN_A] [RUN_B]",
-		Short: "Show what changed between two runs (default: the newest run and the run before it)",
-		Args:  cobra.MaximumNArgs(2),
+		Short: "Show what changed between two runs (default: the newest run and its baseline)",
+		Long: `diff compares two runs. With RUN_A and RUN_B, those two. With RUN_A alone, that
+run and its baseline: the run it was compared with when it was recorded. With
+none, the newest run that has a result and its baseline. A run's baseline is its
+schedule's newest complete run before it (partial runs are not baselines, since
+what they missed would come back as new), so the runs compared need not be
+neighbours: the first lines say which runs are compared and why.`,
+		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			store, err := h.open(cmd)
 			if err != nil {
@@ -129,6 +136,11 @@ func newHistoryDiffCmd(h *historyFlags) *cobra.Command {
 				return err
 			}
 			d := history.Diff(from.Result, to.Result)
+			if format == "table" {
+				fmt.Fprintf(cmd.OutOrStdout(), "comparing %s (%s, %s) with %s (%s, %s): %s\n",
+					from.ID, from.Status, from.StartedAt.UTC().Format(time.RFC3339),
+					to.ID, to.Status, to.StartedAt.UTC().Format(time.RFC3339), pairReason(a, b))
+			}
 			return writeAs(cmd.OutOrStdout(), format, d, func(w io.Writer) error { return history.WriteDrift(w, &d) })
 		},
 	}
@@ -147,4 +159,15 @@ func writeAs(w io.Writer, format string, v any, table func(io.Writer) error) err
 		return enc.Encode(v)
 	}
 	return usageError{fmt.Errorf("--format %q: want table or json", format)}
+}
+
+// pairReason says why `history diff` compares the runs it does.
+func pairReason(a, b string) string {
+	switch {
+	case a != "" && b != "":
+		return "the two runs named"
+	case a != "":
+		return "the run named and its baseline (its schedule's newest complete run before it)"
+	}
+	return "the newest run with a result and its baseline (its schedule's newest complete run before it; partial runs are skipped as baselines)"
 }

@@ -27,7 +27,7 @@ func newRulesCmd() *cobra.Command {
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "RULE\tRISK\tSEVERITY\tFIRES WHEN")
 				for _, r := range rules {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Risk, r.Severity, r.Title)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Risk, r.SeverityLabel(), r.Title)
 				}
 				return tw.Flush()
 			}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -79,10 +80,32 @@ func exitCode(err error) int {
 	fmt.Fprintln(os.Stderr, "reachaudit:", redact.Default.String(err.Error()))
 	var ue usageError
 	var ye *yamlfile.Error
-	if errors.As(err, &ue) || errors.As(err, &ye) {
+	if errors.As(err, &ue) || errors.As(err, &ye) || isUnknownCommand(err) {
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// isUnknownCommand tells cobra's "unknown command" error, which it returns
+// from its command lookup before any validator of ours runs.
+func isUnknownCommand(err error) bool {
+	return strings.HasPrefix(err.Error(), "unknown command ")
+}
+
+// usageArgs makes every command's argument check a usage error (exit 2), so
+// that `scan --config x extra` is bad usage like a bad flag.
+func usageArgs(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return usageError{fmt.Errorf("%s: %w", c.CommandPath(), err)}
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		usageArgs(sub)
+	}
 }
 
 func newRootCmd() *cobra.Command {
@@ -101,5 +124,6 @@ then it flags what a provider controlled from a foreign jurisdiction could block
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newDemoCmd(), newScanCmd(), newAgentCmd(), newRulesCmd(), newVersionCmd(),
 		newSandboxCmd(), newHistoryCmd(), newRenewalCmd())
+	usageArgs(root)
 	return root
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/config"
 	"github.com/reachaudit/reachaudit/agent/risk"
 )
 
@@ -191,6 +193,7 @@ func TestExitCodes(t *testing.T) {
 	badOutput := write("bad-output.yaml", "sandbox: {estate: estate.yaml}\noutputs:\n  - {type: carrier-pigeon}\n")
 	badHistory := write("bad-history.yaml", "sandbox: {estate: estate.yaml}\nhistory: {path: /proc/no/such/dir/h.db}\nschedules: [{name: n, cron: \"@daily\"}]\n")
 	noSchedules := write("no-schedules.yaml", "sandbox: {estate: estate.yaml}\nhistory: {path: h.db}\n")
+	badListen := write("bad-listen.yaml", "sandbox: {estate: estate.yaml}\nlisten: \"localhost:99999\"\n")
 	out := filepath.Join(dir, "out.json")
 	tests := []struct {
 		name    string
@@ -213,6 +216,11 @@ func TestExitCodes(t *testing.T) {
 		{"agent with a history path it cannot open", []string{"agent", "--config", badHistory}, exitUsage, "bad-history.yaml: history.path"},
 		{"agent without schedules", []string{"agent", "--config", noSchedules}, exitUsage, "schedules"},
 		{"rules", []string{"rules", "--format", "json"}, exitOK, ""},
+		{"extra positional argument is bad usage", []string{"scan", "--config", sandboxCfg, "extra"}, exitUsage, "reachaudit scan: unknown command \"extra\""},
+		{"extra argument to rules", []string{"rules", "more"}, exitUsage, "rules"},
+		{"unknown command is bad usage", []string{"scna"}, exitUsage, "unknown command"},
+		{"fail-on in capitals", []string{"demo", "--format", "json", "--out", out, "--fail-on", "HIGH"}, exitFindings, "at or above high"},
+		{"listen port out of range names file and line", []string{"scan", "--config", badListen}, exitUsage, "bad-listen.yaml:2: listen: \"localhost:99999\""},
 		{"version", []string{"version"}, exitOK, "reachaudit"},
 	}
 	for _, tt := range tests {
@@ -225,5 +233,90 @@ func TestExitCodes(t *testing.T) {
 				t.Fatalf("output %q does not mention %q", stderr, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestBadEnvironmentOverrideIsBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "scan.yaml")
+	if err := os.WriteFile(cfg, []byte("sandbox: {estate: estate.yaml}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("REACHAUDIT_LIMITS_CONCURRENCY", "lots")
+	code, out := run(t, "scan", "--config", cfg)
+	if code != exitUsage || !strings.Contains(out, "REACHAUDIT_LIMITS_CONCURRENCY") || !strings.Contains(out, "whole number") {
+		t.Fatalf("exit %d, want %d naming the variable; output: %s", code, exitUsage, out)
+	}
+}
+
+func TestHelpAndCatalogueWording(t *testing.T) {
+	code, help := run(t, "demo", "--help")
+	if code != exitOK || !strings.Contains(help, "info, low, medium, high, critical") {
+		t.Errorf("demo --help does not list info among --fail-on severities:\n%s", help)
+	}
+	var out bytes.Buffer
+	root := newRootCmd()
+	root.SetArgs([]string{"rules"})
+	root.SetOut(&out)
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "EXP-007") && !strings.Contains(line, "as that rule") {
+			t.Errorf("rules shows EXP-007 with a fixed severity: %q", line)
+		}
+	}
+}
+
+// TestREADMEListsEveryCommand keeps the README's command table complete,
+// cobra's own completion command included.
+func TestREADMEListsEveryCommand(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Hidden || c.Name() == "help" {
+			continue
+		}
+		if !strings.Contains(string(readme), "| `reachaudit "+c.Name()) {
+			t.Errorf("README's command table does not list %q", c.Name())
+		}
+	}
+}
+
+func TestTableWidthFollowsColumns(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	t.Setenv("COLUMNS", "90")
+	if got := tableWidth(f); got != 90 {
+		t.Errorf("COLUMNS=90: width %d", got)
+	}
+	t.Setenv("COLUMNS", "")
+	if got := tableWidth(f); got != 100 {
+		t.Errorf("not a terminal, no COLUMNS: width %d, want 100", got)
+	}
+}
+
+func TestAgentWarnsThatChangesRewriteAFile(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "agent.yaml")
+	body := "sandbox: {estate: estate.yaml}\nemit: changes\noutputs:\n  - {type: file, path: " + filepath.Join(dir, "f.jsonl") + ", format: jsonl}\n"
+	if err := os.WriteFile(cfgPath, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	warnReplacedFiles(cfg, slog.New(slog.NewTextHandler(&buf, nil)))
+	if !strings.Contains(buf.String(), "emit: changes rewrites this file output") {
+		t.Errorf("no warning for a file output under emit: changes: %q", buf.String())
 	}
 }

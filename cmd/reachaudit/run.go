@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -28,12 +29,14 @@ type outputFlags struct {
 	// was asked to cover and not others; a run that listed none fails
 	// whatever it says.
 	allowPartial bool
+	wide         bool
 }
 
 func (o *outputFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.format, "format", "table", "output format: "+strings.Join(reports.Formats(), ", "))
 	cmd.Flags().StringVarP(&o.out, "out", "o", "", "write the report to this file (written atomically) instead of stdout")
-	cmd.Flags().StringVar(&o.failOn, "fail-on", "", "exit 3 when an open finding is at or above this severity: low, medium, high, critical")
+	cmd.Flags().BoolVar(&o.wide, "wide", false, "table: show every line whole, all evidence and every bucket, whatever the terminal width")
+	cmd.Flags().StringVar(&o.failOn, "fail-on", "", "exit 3 when an open finding is at or above this severity: info, low, medium, high, critical (any case)")
 }
 
 func (o *outputFlags) check() error {
@@ -41,6 +44,7 @@ func (o *outputFlags) check() error {
 		return usageError{fmt.Errorf("--format %q: want one of %s", o.format, strings.Join(reports.Formats(), ", "))}
 	}
 	if o.failOn != "" {
+		o.failOn = strings.ToLower(o.failOn)
 		if _, err := risk.ParseSeverity(o.failOn); err != nil {
 			return usageError{fmt.Errorf("--fail-on: %w", err)}
 		}
@@ -50,7 +54,7 @@ func (o *outputFlags) check() error {
 
 // render writes the result in the chosen format and applies --fail-on.
 func (o *outputFlags) render(r *agent.Result) error {
-	opts := reports.Options{Version: version}
+	opts := reports.Options{Version: version, Wide: o.wide, Width: tableWidth(os.Stdout)}
 	write := func(w io.Writer) error { return reports.Encode(w, o.format, r, opts) }
 	if o.format == formatDORA {
 		if err := writeDORA(o.out, r); err != nil {
@@ -157,6 +161,20 @@ func writeDORA(out string, r *agent.Result) error {
 		}
 	}
 	return nil
+}
+
+// tableWidth is the width the table fits: COLUMNS when set, else the width
+// of the terminal f is, else reports.DefaultWidth.
+func tableWidth(f *os.File) int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if isTerminal(f) {
+		if n := terminalWidth(f); n > 0 {
+			return n
+		}
+	}
+	return reports.DefaultWidth
 }
 
 func isTerminal(f *os.File) bool {
