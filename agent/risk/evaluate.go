@@ -424,6 +424,11 @@ func (j *judge) bucket(b *providers.Bucket) []Finding {
 	// UNK-001: one per field and call that could not be read.
 	seen := set{}
 	for _, u := range b.Unknowns {
+		// A size is data at stake, not a fact any rule needs: its absence
+		// is reported with the bucket, never as a finding.
+		if u.Field == providers.FieldSize {
+			continue
+		}
 		subject := u.Field + "|" + u.API
 		if seen[subject] {
 			continue
