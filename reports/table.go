@@ -58,8 +58,13 @@ func encodeTable(w io.Writer, r *agent.Result, opts Options) error {
 		}
 	}
 	t.printf("\n")
+<<<<<<< HEAD
 	t.coverage(r)
+=======
+	writeScenarioTable(t, r)
+>>>>>>> 50e1841 (Table and HTML open with the scenarios: a headline per scenario, lost and surviving buckets by size with the copy that saves them, a bar chart of bytes lost, surviving and exposed; sizes beside findings and in the bucket lists)
 
+	idx := indexBuckets(r)
 	for _, rk := range risks {
 		n := 0
 		for i := range r.Findings {
@@ -82,8 +87,12 @@ func encodeTable(w io.Writer, r *agent.Result, opts Options) error {
 				if f.Status == risk.StatusSuppressed {
 					status = t.style(ansiDim, " [suppressed: "+termSafe(f.SuppressedReason)+"]")
 				}
-				t.printf("  %s %-7s %s  %s  %s%s\n", t.style(severityStyle[sev], label), termSafe(f.Rule),
-					termSafe(resourceName(f.Provider, f.Account, f.Bucket)), termSafe(f.Region), termSafe(f.Title), status)
+				size := ""
+				if p := idx.pos(bucketKey{f.Provider, f.Account, f.Bucket}); p >= 0 {
+					size = "  " + bucketSize(&r.Buckets[p])
+				}
+				t.printf("  %s %-7s %s  %s%s  %s%s\n", t.style(severityStyle[sev], label), termSafe(f.Rule),
+					termSafe(resourceName(f.Provider, f.Account, f.Bucket)), termSafe(f.Region), size, termSafe(f.Title), status)
 				if ev := evidenceSummary(f.Evidence, 160); ev != "" {
 					t.printf("           %s\n", t.style(ansiDim, termSafe(ev)))
 				}
@@ -108,8 +117,8 @@ func encodeTable(w io.Writer, r *agent.Result, opts Options) error {
 					reach += " (" + b.Reachability.Failure + ")"
 				}
 			}
-			t.printf("  %s  %s [%s]  controller %s operator %s  custody %s  %s  %s\n",
-				termSafe(resourceName(b.Provider, b.Account, b.Name)), termSafe(b.Region), termSafe(strings.Join(b.Countries, ",")),
+			t.printf("  %s  %s  %s [%s]  controller %s operator %s  custody %s  %s  %s\n",
+				termSafe(resourceName(b.Provider, b.Account, b.Name)), bucketSize(b), termSafe(b.Region), termSafe(strings.Join(b.Countries, ",")),
 				termSafe(orDash(b.Controller)), termSafe(orDash(b.Operator)), termSafe(string(b.Custody)), termSafe(reach), verdict)
 		}
 	}
