@@ -19,9 +19,9 @@ import (
 const (
 	cwPathPrefix = "/service/GraniteServiceVersion20100801/operation/"
 	cwMaxQueries = 500
-	// cwPageResults is how many query results one answer carries before
-	// it pages, so that clients' paging is exercised.
-	cwPageResults = 100
+	// cwMaxDatapoints is how many datapoints one answer carries before it
+	// pages, unless the request sets MaxDatapoints: CloudWatch's default.
+	cwMaxDatapoints = 100800
 )
 
 type cloudWatchService struct{ s *Server }
@@ -108,10 +108,20 @@ func (cw cloudWatchService) handle(c *call) reply {
 			return cw.errorReply(400, "InvalidNextToken", "The service couldn't process the token")
 		}
 	}
-	to := min(len(qs), from+cwPageResults)
+	limit := cwMaxDatapoints
+	if n, err := cbor.AsInt64(in["MaxDatapoints"]); err == nil && n > 0 {
+		limit = int(n)
+	}
 	results := cbor.List{}
-	for _, q := range qs[from:to] {
-		results = append(results, cw.result(q, acct, c.auth.region, start, end))
+	to, points := from, 0
+	for ; to < len(qs); to++ {
+		r := cw.result(qs[to], acct, c.auth.region, start, end)
+		n := len(r["Values"].(cbor.List))
+		if points+n > limit && to > from {
+			break
+		}
+		points += n
+		results = append(results, r)
 	}
 	out := cbor.Map{"MetricDataResults": results, "Messages": cbor.List{}}
 	if to < len(qs) {
