@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dustin/go-humanize"
@@ -61,7 +62,7 @@ func scenarioHeadline(sc *scenario.Scenario, exit scenario.Exit) string {
 			gbps = scenario.DefaultBandwidthGbps
 		}
 		fmt.Fprintf(&b, "; exit %s ≈ %s h at %s Gbit/s", humanize.Bytes(uint64(t.ExitBytes)),
-			humanize.FtoaWithDigits(t.ExitHours, 1), humanize.Ftoa(gbps))
+			strconv.FormatFloat(t.ExitHours, 'f', 1, 64), humanize.Ftoa(gbps))
 		if t.ExitCost != nil {
 			fmt.Fprintf(&b, ", egress ≈ %s", humanize.CommafWithDigits(*t.ExitCost, 2))
 		}
