@@ -10,8 +10,8 @@ import (
 	"time"
 
 	kms "cloud.google.com/go/kms/apiv1"
-	monitoring "cloud.google.com/go/monitoring/apiv3/v2"
 	"cloud.google.com/go/kms/apiv1/kmspb"
+	monitoring "cloud.google.com/go/monitoring/apiv3/v2"
 	"cloud.google.com/go/storage"
 	"github.com/googleapis/gax-go/v2"
 	"google.golang.org/api/impersonate"

@@ -78,15 +78,39 @@ func (p *provider) series(ctx context.Context, project, metric string, now time.
 		Filter:   fmt.Sprintf(`metric.type="%s" AND resource.type="gcs_bucket"`, metric),
 		Interval: &monitoringpb.TimeInterval{StartTime: timestamppb.New(now.Add(-sizeLookback)), EndTime: timestamppb.New(now)},
 		View:     monitoringpb.ListTimeSeriesRequest_FULL,
+		PageSize: seriesPage,
 	}
 	it := p.metrics.ListTimeSeries(ctx, req, kmsRetry)
-	pager := iterator.NewPager(it, seriesPage, "")
 	out := map[string]point{}
 	seen := map[string]bool{}
-	for {
-		var page []*monitoringpb.TimeSeries
-		token, err := providers.CallTimeout(ctx, p.env.Calls, "monitoring.timeSeries.list", p.cfg.timeout(),
-			func(context.Context) (string, error) { return pager.NextPage(&page) })
+	for more := true; more; {
+		// One counted call per answer: the first Next fetches a page, the
+		// rest drain it.
+		page, err := providers.CallTimeout(ctx, p.env.Calls, "monitoring.timeSeries.list", p.cfg.timeout(),
+			func(context.Context) ([]*monitoringpb.TimeSeries, error) {
+				var page []*monitoringpb.TimeSeries
+				for {
+					ts, err := it.Next()
+					if errors.Is(err, iterator.Done) {
+						more = false
+						return page, nil
+					}
+					if err != nil {
+						return nil, err
+					}
+					page = append(page, ts)
+					if it.PageInfo().Remaining() == 0 {
+						tok := it.PageInfo().Token
+						if tok == "" {
+							more = false
+						} else if seen[tok] {
+							return nil, errors.New("ListTimeSeries repeated a page token")
+						}
+						seen[tok] = true
+						return page, nil
+					}
+				}
+			})
 		if err != nil {
 			return nil, err
 		}
@@ -110,14 +134,8 @@ func (p *provider) series(ctx context.Context, project, metric string, now time.
 			cur.v += v
 			out[name] = cur
 		}
-		if token == "" {
-			return out, nil
-		}
-		if seen[token] {
-			return nil, errors.New("ListTimeSeries repeated a page token")
-		}
-		seen[token] = true
 	}
+	return out, nil
 }
 
 var _ providers.Sizer = (*provider)(nil)
