@@ -101,7 +101,7 @@ func (p *Provider) sizeBatch(ctx context.Context, account, region string, bs []*
 		if err != nil {
 			status, code := apiFacts(err)
 			perm := ""
-			if deniedCodes[code] || status == 403 {
+			if apiCodes.IsDenied(status, code) {
 				perm = "cloudwatch:GetMetricData"
 			}
 			for _, b := range bs {
