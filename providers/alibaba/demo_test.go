@@ -13,6 +13,7 @@ import (
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/providers"
 	_ "github.com/reachaudit/reachaudit/providers/aws" // s3:// for the declared copy
+	_ "github.com/reachaudit/reachaudit/providers/gcp" // contracts.gcp in the demo's declarations
 	"github.com/reachaudit/reachaudit/providers/sandbox"
 )
 
