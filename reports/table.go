@@ -58,11 +58,8 @@ func encodeTable(w io.Writer, r *agent.Result, opts Options) error {
 		}
 	}
 	t.printf("\n")
-<<<<<<< HEAD
 	t.coverage(r)
-=======
 	writeScenarioTable(t, r)
->>>>>>> 50e1841 (Table and HTML open with the scenarios: a headline per scenario, lost and surviving buckets by size with the copy that saves them, a bar chart of bytes lost, surviving and exposed; sizes beside findings and in the bucket lists)
 
 	idx := indexBuckets(r)
 	for _, rk := range risks {
