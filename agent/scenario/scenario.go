@@ -363,7 +363,7 @@ func (idx index) survivor(s Spec, b *providers.Bucket) (string, bool) {
 
 func copyURI(c providers.Copy) string {
 	if pl, ok := providers.Lookup(c.Provider); ok {
-		return pl.Scheme + "://" + c.Bucket
+		return pl.URI(c.Bucket)
 	}
 	return c.Provider + ":" + c.Bucket
 }
