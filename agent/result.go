@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/agent/scenario"
 	"github.com/reachaudit/reachaudit/providers"
 )
 
@@ -23,7 +24,9 @@ type Result struct {
 	Buckets  []providers.Bucket `json:"buckets"`
 	Findings []risk.Finding     `json:"findings"`
 	Summary  Summary            `json:"summary"`
-	Errors   []RunError         `json:"errors"`
+	// Scenarios are the policy's what-ifs evaluated over Buckets.
+	Scenarios []scenario.Scenario `json:"scenarios"`
+	Errors    []RunError          `json:"errors"`
 }
 
 // Summary counts what the run saw.
@@ -79,4 +82,17 @@ type Pace struct {
 	Peak  int `json:"peak"`
 	End   int `json:"end"`
 	Cuts  int `json:"cuts"`
+}
+
+// EvaluateScenarios (re)computes Scenarios from the policy's specs over the
+// recorded buckets; it makes no API call, so a stored run can be asked new
+// questions.
+func (r *Result) EvaluateScenarios() error {
+	specs, err := scenario.ParseAll(r.Policy.Scenarios)
+	if err != nil {
+		r.Scenarios = []scenario.Scenario{}
+		return err
+	}
+	r.Scenarios = scenario.Evaluate(specs, r.Buckets, r.Policy.Exit)
+	return nil
 }

@@ -144,6 +144,7 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 
 	var pace map[string]Pace
 	res.Buckets, pace = describeAll(ctx, jobs, lim, cfg.Progress, log)
+	sizeAll(ctx, opened, res.Buckets, lim.Concurrency, log)
 	for _, o := range opened {
 		if c, ok := o.p.(io.Closer); ok {
 			if err := c.Close(); err != nil {
@@ -161,6 +162,9 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 
 	coverage := book.done()
 	res.Findings = risk.Evaluate(res.Buckets, cfg.Policy, risk.Options{Now: now().UTC(), Scanned: scannedAccounts(res.Buckets), Gaps: book.gaps})
+	if err := res.EvaluateScenarios(); err != nil {
+		res.Errors = append(res.Errors, RunError{Op: "scenarios", Error: err.Error()})
+	}
 	if ctx.Err() != nil {
 		res.Partial = true
 		res.Errors = append(res.Errors, RunError{Op: "scan", Error: context.Cause(ctx).Error()})
@@ -400,6 +404,62 @@ func listedBucket(j job) providers.Bucket {
 	b := providers.NewBucket(j.prov.name, j.ref.Account, j.ref.Name, pl.URI(j.ref.Name))
 	b.Region = j.ref.Region
 	return b
+}
+
+// sizeAll asks each provider that reads sizes in bulk for the sizes of
+// its described buckets, one account at a time per call, a few accounts at
+// once.
+func sizeAll(ctx context.Context, opened []openProvider, bs []providers.Bucket, concurrency int, log *slog.Logger) {
+	type group struct {
+		sizer   providers.Sizer
+		account string
+		buckets []*providers.Bucket
+	}
+	byKey := map[string]*group{}
+	var groups []*group
+	for i := range opened {
+		sz, ok := opened[i].p.(providers.Sizer)
+		if !ok {
+			continue
+		}
+		for k := range bs {
+			b := &bs[k]
+			if b.Provider != opened[i].name {
+				continue
+			}
+			key := b.Provider + "/" + b.Account
+			g := byKey[key]
+			if g == nil {
+				g = &group{sizer: sz, account: b.Account}
+				byKey[key] = g
+				groups = append(groups, g)
+			}
+			g.buckets = append(g.buckets, b)
+		}
+	}
+	sem := make(chan struct{}, max(1, min(concurrency, 8)))
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			// A plugin that panics here costs the sizes it had not set.
+			defer func() {
+				if r := recover(); r != nil {
+					log.Error("plugin panicked reading sizes", "account", g.account, "panic", r)
+					for _, b := range g.buckets {
+						if b.Size == nil && !b.IsUnknown(providers.FieldSize) {
+							b.SetUnknown(providers.FieldSize, "sizes", fmt.Errorf("the plugin failed: %v", r), "")
+						}
+					}
+				}
+			}()
+			g.sizer.Sizes(ctx, g.account, g.buckets)
+		}()
+	}
+	wg.Wait()
 }
 
 func inScope(allowed []string, v string) bool {

@@ -13,6 +13,9 @@ type Place struct {
 	Region       string
 	LocationType string // LocationRegion, LocationDualRegion or LocationMultiRegion
 	Countries    []string
+	// Regions are the regions a dual-region stores its data in; empty
+	// for a single region and for a multi-region, which names none.
+	Regions []string
 	// Candidates is set for multi-regions whose data may sit in any of
 	// Countries.
 	Candidates bool

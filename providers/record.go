@@ -105,6 +105,8 @@ type Bucket struct {
 	LocationType string `json:"location_type"`
 	// Countries are the ISO 3166-1 alpha-2 codes of the data's locations.
 	Countries []string `json:"countries"`
+	// DataRegions are the two regions of a dual-region.
+	DataRegions []string `json:"data_regions,omitempty"`
 	// CountriesAreCandidates is set when the provider names no fixed list
 	// (a multi-region): the data may sit in any of Countries.
 	CountriesAreCandidates bool              `json:"countries_are_candidates,omitempty"`
@@ -145,6 +147,10 @@ type Bucket struct {
 	PublicAccessBlock Tri      `json:"public_access_block"`
 
 	Reachability Reachability `json:"reachability"`
+
+	// Size is the data at stake; nil when no metric or API gave it, with
+	// an Unknown for FieldSize saying why.
+	Size *Size `json:"size"`
 
 	Unknowns []Unknown `json:"unknowns"`
 }
@@ -188,6 +194,19 @@ type Copy struct {
 	// destination encryption, or from the destination bucket's own record.
 	Custody Custody `json:"custody,omitempty"`
 	Source  string  `json:"source"`
+}
+
+// Size is how much a bucket holds, as the provider's storage metrics or
+// statistics API last reported it. Metrics lag: AsOf says when the figure
+// was true.
+type Size struct {
+	Bytes int64 `json:"bytes"`
+	// Objects is nil when the source gave bytes but no object count.
+	Objects *int64    `json:"objects"`
+	AsOf    time.Time `json:"as_of"`
+	// Source names the metric or API the figure comes from, e.g.
+	// "cloudwatch:AWS/S3/BucketSizeBytes".
+	Source string `json:"source"`
 }
 
 // Failure classes of a reachability probe.
@@ -238,6 +257,8 @@ const (
 	// something that neither proves nor disproves access (throttling, 5xx,
 	// a malformed answer); see RecordProbe.
 	FieldReachability = "reachability"
+	// FieldSize is informational: an unknown size raises no finding.
+	FieldSize = "size"
 )
 
 // NewBucket returns a record with every readable field set to unknown, so
@@ -286,6 +307,7 @@ func (b *Bucket) ApplyPlace(p Place, controller Party) {
 	b.Region = p.Region
 	b.LocationType = p.LocationType
 	b.Countries = append([]string(nil), p.Countries...)
+	b.DataRegions = append([]string(nil), p.Regions...)
 	b.CountriesAreCandidates = p.Candidates
 	b.Controller = controller.Jurisdiction
 	b.ControllerEntity = controller.Entity

@@ -24,6 +24,16 @@ type Provider interface {
 	Describe(ctx context.Context, ref BucketRef) Bucket
 }
 
+// Sizer is implemented by a Provider whose API reads the sizes of many
+// buckets in one call (CloudWatch GetMetricData, Cloud Monitoring
+// ListTimeSeries). The agent calls it once per account after every bucket
+// of that account is described, so the regions are known; it sets each
+// bucket's Size or records an Unknown for FieldSize. A Provider whose API
+// reads one bucket at a time sets Size in Describe instead.
+type Sizer interface {
+	Sizes(ctx context.Context, account string, buckets []*Bucket)
+}
+
 // BucketRef names a listed bucket. Region is set when the list call gives
 // it, which saves a call per bucket.
 type BucketRef struct {

@@ -16,7 +16,12 @@ import (
 //go:embed report.html.tmpl
 var reportTemplate string
 
-var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+// scenarioTemplate defines "scenarios", the section that opens the report.
+//
+//go:embed scenarios.html.tmpl
+var scenarioTemplate string
+
+var htmlTemplate = template.Must(template.Must(template.New("report").Funcs(template.FuncMap{
 	"resource": func(provider, account, bucket string) string { return resourceName(provider, account, bucket) },
 	"evidence": func(f *risk.Finding) string { return evidenceSummary(f, 600) },
 	"evkey":    func(f *risk.Finding) string { return keyFactsSummary(f) },
@@ -26,6 +31,13 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"sevnum":   func(s risk.Severity) int { return int(s) },
 	"add":      func(a, b int) int { return a + b },
 	"mul":      func(a, b int) int { return a * b },
+	"size":     bucketSize,
+	"sizesort": func(b *providers.Bucket) int64 {
+		if b.Size == nil {
+			return -1
+		}
+		return b.Size.Bytes
+	},
 	"keyid": func(k *providers.Key) string {
 		if k == nil {
 			return "-"
@@ -48,7 +60,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return d.Format("2006-01-02")
 	},
-}).Parse(reportTemplate))
+}).Parse(reportTemplate)).New("scenarios.html.tmpl").Parse(scenarioTemplate)).Lookup("report")
 
 // htmlView is what the template needs beyond the Result: per-provider and
 // per-jurisdiction counts and the chart geometry, all computed here so the
@@ -64,6 +76,9 @@ type htmlView struct {
 	Severity  []severityBar
 	Matrix    matrixChart
 	Buckets   []bucketRow
+	Scenarios []htmlScenario
+	// Sizes are the buckets' sizes by resource name, for the findings.
+	Sizes map[string]string
 	// Actions are the fixes that remove the most open critical findings,
 	// for the opening; Conclusions say in a sentence where each provider
 	// stands.
@@ -137,7 +152,12 @@ func encodeHTML(w io.Writer, r *agent.Result, opts Options) error {
 }
 
 func buildView(r *agent.Result, opts Options) *htmlView {
-	v := &htmlView{R: r, Generated: opts.now().Format("2006-01-02 15:04:05 UTC"), Version: opts.version()}
+	v := &htmlView{R: r, Generated: opts.now().Format("2006-01-02 15:04:05 UTC"), Version: opts.version(),
+		Scenarios: buildScenarios(r), Sizes: make(map[string]string, len(r.Buckets))}
+	for i := range r.Buckets {
+		b := &r.Buckets[i]
+		v.Sizes[resourceName(b.Provider, b.Account, b.Name)] = bucketSize(b)
+	}
 
 	// Which buckets could be exposed or blocked, and through which
 	// jurisdictions; by bucket position, so memory follows the buckets.

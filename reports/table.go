@@ -79,6 +79,7 @@ func (t *tableWriter) line(segs ...seg) {
 var tableSections = []func(t *tableWriter, r *agent.Result, v *tableView){
 	tableHeader,
 	func(t *tableWriter, r *agent.Result, _ *tableView) { t.coverage(r) },
+	func(t *tableWriter, r *agent.Result, _ *tableView) { writeScenarioTable(t, r) },
 	tableFindings,
 	tableBuckets,
 	tableErrors,

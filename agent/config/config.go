@@ -44,6 +44,8 @@ type Config struct {
 	Log       Log
 	Schedules schedule.List
 	Outputs   outputs.Outputs
+	// Exit overrides the policy's exit parameters key by key.
+	Exit *risk.ExitFile
 }
 
 // Sandbox makes scan and agent audit an in-process sandbox estate.
@@ -118,6 +120,7 @@ func init() {
 	sections["log"] = decodeInto(func(c *Config) any { return &c.Log })
 	sections["schedules"] = decodeInto(func(c *Config) any { return &c.Schedules })
 	sections["outputs"] = decodeInto(func(c *Config) any { return &c.Outputs })
+	sections["exit"] = decodeInto(func(c *Config) any { c.Exit = &risk.ExitFile{}; return c.Exit })
 }
 
 type loader struct {
@@ -176,6 +179,9 @@ func Parse(name string, data []byte, env []string) (*Config, error) {
 	if err := l.cfg.applyEnv(env); err != nil {
 		return nil, err
 	}
+	// The config's exit section is the operator's own figures for this
+	// deployment: it wins over whatever policy is in force.
+	l.cfg.Exit.Apply(&l.cfg.Policy.Exit)
 	if err := l.crossCheck(); err != nil {
 		return nil, err
 	}

@@ -475,6 +475,11 @@ func (j *judge) bucket(b *providers.Bucket) []Finding {
 	// it left unknown: one missing grant is one finding, not one a field.
 	byCall := map[string]int{} // subject → index in ds, which add may move
 	for _, u := range b.Unknowns {
+		// A size is data at stake, not a fact any rule needs: its absence
+		// is reported with the bucket, never as a finding.
+		if u.Field == providers.FieldSize {
+			continue
+		}
 		subject := u.API + "|" + u.Permission
 		if i, ok := byCall[subject]; ok {
 			d := &ds[i]

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 
+	"github.com/reachaudit/reachaudit/agent/scenario"
 	"github.com/reachaudit/reachaudit/internal/iso3166"
 	"github.com/reachaudit/reachaudit/internal/yamlfile"
 	"github.com/reachaudit/reachaudit/providers"
@@ -37,6 +39,11 @@ type Policy struct {
 	// receives a compelled-disclosure order for the data in its
 	// "possession, custody, or control".
 	ContractCounts bool `yaml:"contract_counts" json:"contract_counts"`
+	// Scenarios are the specs evaluated after every scan (ban:alibaba,
+	// cutoff:CN, ...); --scenario replaces them.
+	Scenarios []string `yaml:"scenarios" json:"scenarios"`
+	// Exit prices and times the exits those scenarios call for.
+	Exit scenario.Exit `yaml:"exit" json:"exit"`
 }
 
 // Residency limits where data may sit.
@@ -135,12 +142,19 @@ var profiles = map[string]Policy{
 		Home:    []string{"US"},
 		Trusted: []string{},
 		Concern: concernList,
+		// The seed's question: what would a US ban of Alibaba Cloud, a
+		// Chinese cutoff or a Chinese disclosure order do to us?
+		Scenarios: []string{"ban:alibaba", "cutoff:CN", "compel:CN"},
+		Exit:      scenario.Exit{BandwidthGbps: scenario.DefaultBandwidthGbps},
 	},
 	ProfileEUSovereignty: {
 		Profile: ProfileEUSovereignty,
 		Home:    providers.EUMembers,
 		Trusted: []string{"IS", "LI", "NO"},
 		Concern: concernList,
+		// The CLOUD Act reaches US-controlled providers wherever they run.
+		Scenarios: []string{"compel:US", "cutoff:US"},
+		Exit:      scenario.Exit{BandwidthGbps: scenario.DefaultBandwidthGbps},
 	},
 }
 
@@ -180,6 +194,8 @@ func (p Policy) clone() Policy {
 	q.SensitiveTags = cloneMap(p.SensitiveTags)
 	q.Organisation = cloneMap(p.Organisation)
 	q.Exceptions = append([]Exception{}, p.Exceptions...)
+	q.Scenarios = cloneList(p.Scenarios)
+	q.Exit.EgressPerGB = maps.Clone(p.Exit.EgressPerGB)
 	return q
 }
 
@@ -205,6 +221,49 @@ type policyFile struct {
 	Organisation   *map[string][]string `yaml:"organisation"`
 	Exceptions     *[]exceptionFile     `yaml:"exceptions"`
 	ContractCounts *bool                `yaml:"contract_counts"`
+	Scenarios      *[]string            `yaml:"scenarios"`
+	Exit           *ExitFile            `yaml:"exit"`
+}
+
+// ExitFile is the `exit:` section as written, in a policy or a config:
+// each key present overrides the one below it.
+type ExitFile struct {
+	BandwidthGbps *float64           `yaml:"bandwidth_gbps"`
+	EgressPerGB   map[string]float64 `yaml:"egress_per_gb"`
+}
+
+// Validate checks the bandwidth and the prices of a config's `exit:`.
+func (f *ExitFile) Validate(c *yamlfile.Check) { f.check(c, "") }
+
+// check validates the section found at the path at ("" for the root).
+func (f *ExitFile) check(c *yamlfile.Check, at string) {
+	if at != "" {
+		at += "."
+	}
+	if f.BandwidthGbps != nil && !(*f.BandwidthGbps > 0) {
+		c.Errorf(at+"bandwidth_gbps", "must be a positive number of Gbit/s, such as 1 or 0.5")
+	}
+	for _, k := range sortedKeys(f.EgressPerGB) {
+		if !providerName.MatchString(k) {
+			c.Errorf(at+"egress_per_gb."+k, "%q is not a provider name (lower case, such as aws, gcp, alibaba)", k)
+		}
+		if v := f.EgressPerGB[k]; !(v >= 0) {
+			c.Errorf(at+"egress_per_gb."+k, "must be a price per GB of zero or more")
+		}
+	}
+}
+
+// Apply lays the keys present over e.
+func (f *ExitFile) Apply(e *scenario.Exit) {
+	if f == nil {
+		return
+	}
+	if f.BandwidthGbps != nil {
+		e.BandwidthGbps = *f.BandwidthGbps
+	}
+	if f.EgressPerGB != nil {
+		e.EgressPerGB = maps.Clone(f.EgressPerGB)
+	}
 }
 
 type residencyFile struct {
@@ -296,6 +355,16 @@ func (f *policyFile) Validate(c *yamlfile.Check) {
 		for i, e := range *f.Exceptions {
 			e.validate(c, fmt.Sprintf("exceptions[%d]", i))
 		}
+	}
+	if f.Scenarios != nil {
+		for i, sp := range *f.Scenarios {
+			if _, err := scenario.Parse(sp); err != nil {
+				c.Errorf(fmt.Sprintf("scenarios[%d]", i), "%v", err)
+			}
+		}
+	}
+	if f.Exit != nil {
+		f.Exit.check(c, "exit")
 	}
 }
 
@@ -396,6 +465,10 @@ func (f *policyFile) resolve() Policy {
 			p.Exceptions = append(p.Exceptions, Exception{Rule: e.Rule, Resource: e.Resource, Reason: e.Reason, Expires: d})
 		}
 	}
+	if f.Scenarios != nil {
+		p.Scenarios = cloneList(*f.Scenarios)
+	}
+	f.Exit.Apply(&p.Exit)
 	return p
 }
 

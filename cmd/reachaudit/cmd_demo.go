@@ -36,6 +36,7 @@ residency limited to the US, sensitive tags and exceptions).`,
 			if err != nil {
 				return err
 			}
+			o.applyScenarios(&pol)
 			sc := agent.ScanConfig{Policy: pol, Logger: log, Now: clock}
 			sb, err := startSandbox(cmd.Context(), est, &sc, sandbox.Options{Logger: log, Now: clock()})
 			if err != nil {

@@ -51,6 +51,7 @@ config audits an in-process sandbox instead of the clouds.`,
 				return err
 			}
 			defer closeSandbox()
+			o.applyScenarios(&sc.Policy)
 			sc.Progress = progress()
 			r, err := agent.Scan(cmd.Context(), sc)
 			if err != nil {

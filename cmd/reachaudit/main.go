@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/reachaudit/reachaudit/internal/redact"
@@ -61,6 +62,19 @@ func (e findingsError) Error() string {
 	return fmt.Sprintf("%d open finding(s) at or above %s", e.n, e.threshold)
 }
 
+// lossError is returned when a scenario loses more than --fail-on-loss:
+// exit 3, as for findings.
+type lossError struct {
+	spec  string
+	lost  int64
+	limit string
+}
+
+func (e lossError) Error() string {
+	return fmt.Sprintf("scenario %s loses %s with no surviving copy, more than --fail-on-loss %s",
+		e.spec, humanize.Bytes(uint64(e.lost)), e.limit)
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
@@ -73,7 +87,8 @@ func exitCode(err error) int {
 		return exitOK
 	}
 	var fe findingsError
-	if errors.As(err, &fe) {
+	var le lossError
+	if errors.As(err, &fe) || errors.As(err, &le) {
 		fmt.Fprintln(os.Stderr, "reachaudit:", redact.Default.String(err.Error()))
 		return exitFindings
 	}

@@ -11,10 +11,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/agent/scenario"
 	"github.com/reachaudit/reachaudit/internal/atomicfile"
 	"github.com/reachaudit/reachaudit/internal/redact"
 	"github.com/reachaudit/reachaudit/reports"
@@ -30,6 +32,9 @@ type outputFlags struct {
 	// whatever it says.
 	allowPartial bool
 	wide         bool
+	scenarios    []string
+	failOnLoss   string
+	lossLimit    uint64
 }
 
 func (o *outputFlags) add(cmd *cobra.Command) {
@@ -37,6 +42,9 @@ func (o *outputFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&o.out, "out", "o", "", "write the report to this file (written atomically) instead of stdout")
 	cmd.Flags().BoolVar(&o.wide, "wide", false, "table: show every line whole, all evidence and every bucket, whatever the terminal width")
 	cmd.Flags().StringVar(&o.failOn, "fail-on", "", "exit 3 when an open finding is at or above this severity: info, low, medium, high, critical (any case)")
+	cmd.Flags().StringArrayVar(&o.scenarios, "scenario", nil,
+		"evaluate this scenario instead of the policy's (repeatable): ban:PROVIDER, cutoff:JURISDICTION, compel:JURISDICTION, region:PROVIDER:REGION, key:KEY")
+	cmd.Flags().StringVar(&o.failOnLoss, "fail-on-loss", "", "exit 3 when a scenario loses more than this much data with no surviving copy, e.g. 1TB or 500GiB")
 }
 
 func (o *outputFlags) check() error {
@@ -49,11 +57,35 @@ func (o *outputFlags) check() error {
 			return usageError{fmt.Errorf("--fail-on: %w", err)}
 		}
 	}
+	if _, err := scenario.ParseAll(o.scenarios); err != nil {
+		return usageError{fmt.Errorf("--scenario: %w", err)}
+	}
+	if o.failOnLoss != "" {
+		n, err := humanize.ParseBytes(o.failOnLoss)
+		if err != nil {
+			return usageError{fmt.Errorf("--fail-on-loss %q: want an amount of data such as 1TB, 250GB or 500GiB", o.failOnLoss)}
+		}
+		o.lossLimit = n
+	}
 	return nil
+}
+
+// applyScenarios makes --scenario replace the policy's list.
+func (o *outputFlags) applyScenarios(p *risk.Policy) {
+	if len(o.scenarios) > 0 {
+		p.Scenarios = slices.Clone(o.scenarios)
+	}
 }
 
 // render writes the result in the chosen format and applies --fail-on.
 func (o *outputFlags) render(r *agent.Result) error {
+	if len(o.scenarios) > 0 && !slices.Equal(r.Policy.Scenarios, o.scenarios) {
+		// A stored run answers new questions without a new scan.
+		o.applyScenarios(&r.Policy)
+		if err := r.EvaluateScenarios(); err != nil {
+			return usageError{fmt.Errorf("--scenario: %w", err)}
+		}
+	}
 	opts := reports.Options{Version: version, Wide: o.wide, Width: tableWidth(os.Stdout)}
 	write := func(w io.Writer) error { return reports.Encode(w, o.format, r, opts) }
 	if o.format == formatDORA {
@@ -115,6 +147,13 @@ func isFindings(err error) bool {
 }
 
 func (o *outputFlags) gate(r *agent.Result) error {
+	if o.failOnLoss != "" {
+		for _, sc := range r.Scenarios {
+			if sc.Totals.LostBytes > 0 && uint64(sc.Totals.LostBytes) > o.lossLimit {
+				return lossError{spec: sc.Spec, lost: sc.Totals.LostBytes, limit: o.failOnLoss}
+			}
+		}
+	}
 	if o.failOn == "" {
 		return nil
 	}

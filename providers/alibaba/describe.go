@@ -2,7 +2,9 @@ package alibaba
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
@@ -66,8 +68,45 @@ func (p *provider) Describe(ctx context.Context, ref providers.BucketRef) (b pro
 	p.replication(ctx, &b, c, ref.Name)
 	p.exposure(ctx, &b, c, ref.Name, info, infoErr)
 	p.tags(ctx, &b, c, ref.Name)
+	p.size(ctx, &b, c, ref.Name)
 	providers.RecordProbe(&b, func() providers.Reachability { return p.probe(ctx, c, ref.Name) })
 	return b
+}
+
+// sizeSource names GetBucketStat in size records.
+const sizeSource = "oss:GetBucketStat"
+
+// size reads the bucket's statistics (one call: OSS has no bulk form).
+// Statistics a bucket does not have yet (LastModifiedTime 0) are unknown,
+// not zero.
+func (p *provider) size(ctx context.Context, b *providers.Bucket, c *oss.Client, bucket string) {
+	st, err := call(ctx, p, "GetBucketStat", func(ctx context.Context) (bucketStat, error) {
+		body, err := get(ctx, c, bucket, map[string]interface{}{"stat": nil})
+		if err != nil {
+			return bucketStat{}, err
+		}
+		var st bucketStat
+		if err := xml.Unmarshal(body, &st); err != nil {
+			return bucketStat{}, fmt.Errorf("GetBucketStat answered a document that does not parse: %w", err)
+		}
+		return st, nil
+	})
+	switch {
+	case err != nil:
+		b.SetUnknown(providers.FieldSize, sizeSource, err, permission(err, "oss:GetBucketStat"))
+	case st.LastModifiedTime <= 0:
+		b.SetUnknown(providers.FieldSize, sizeSource, errors.New("no statistics yet (OSS computes them some hours after a bucket is created)"), "")
+	default:
+		objects := st.ObjectCount
+		b.Size = &providers.Size{Bytes: st.Storage, Objects: &objects,
+			AsOf: time.Unix(st.LastModifiedTime, 0).UTC(), Source: sizeSource}
+	}
+}
+
+type bucketStat struct {
+	Storage          int64 `xml:"Storage"`
+	ObjectCount      int64 `xml:"ObjectCount"`
+	LastModifiedTime int64 `xml:"LastModifiedTime"`
 }
 
 // allUnknown records that nothing could be read.

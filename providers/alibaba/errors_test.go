@@ -34,6 +34,8 @@ alibaba:
           encryption: {algorithm: KMS, key: key-a}
           replication: [{bucket: target-dr, region: cn-beijing}]
           tags: {a: b}
+          bytes: 52000000
+          objects: 1300
 `
 
 func describeOne(t *testing.T, cfg *alibaba.Config) (providers.Bucket, *providers.Calls) {
@@ -192,7 +194,7 @@ alibaba:
   accounts:
     - id: "1111222233334444"
       buckets:
-        - {name: bare, region: eu-west-1}
+        - {name: bare, region: eu-west-1, bytes: 0, objects: 0}
 `, sandbox.Options{})
 	b, _ := describeOne(t, cfg)
 	if len(b.Unknowns) != 0 {
@@ -343,7 +345,7 @@ func TestCallsPerBucketAndKeyCache(t *testing.T) {
 			bpa = "true"
 		}
 		sb.WriteString("        - {name: b" + string(rune('a'+i/26)) + string(rune('a'+i%26)) +
-			"-bucket, region: cn-hangzhou, encryption: {algorithm: KMS, key: " + key + "}, block_public_access: " + bpa + "}\n")
+			"-bucket, region: cn-hangzhou, encryption: {algorithm: KMS, key: " + key + "}, block_public_access: " + bpa + ", bytes: 1000}\n")
 	}
 	cfg, _ := start(t, sb.String(), sandbox.Options{})
 	p, calls := open(t, cfg)
@@ -375,8 +377,9 @@ func TestCallsPerBucketAndKeyCache(t *testing.T) {
 	}
 	perBucket := float64(calls.Total()-byOp["DescribeKey"]) / n
 	t.Logf("calls: %v; %.2f per bucket plus %d DescribeKey", byOp, perBucket, byOp["DescribeKey"])
-	if perBucket > 6 {
-		t.Errorf("%.2f calls per bucket, want at most 6", perBucket)
+	// GetBucketStat is the seventh: OSS reads sizes one bucket at a time.
+	if perBucket > 7 {
+		t.Errorf("%.2f calls per bucket, want at most 7", perBucket)
 	}
 	if byOp["GetBucketPublicAccessBlock"] != n-n/4 {
 		t.Errorf("GetBucketPublicAccessBlock called %d times; buckets whose GetBucketInfo carries it need none", byOp["GetBucketPublicAccessBlock"])

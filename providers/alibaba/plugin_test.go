@@ -32,6 +32,8 @@ alibaba:
       buckets:
         - name: hz-kms
           region: cn-hangzhou
+          bytes: 2500000000
+          objects: 1200
           encryption: {algorithm: KMS, key: key-hz-cmk}
           redundancy: ZRS
           versioning: Enabled
@@ -39,44 +41,68 @@ alibaba:
           tags: {data-class: restricted, team: orders}
         - name: hz-off
           region: cn-hangzhou
+          bytes: 2500000000
+          objects: 1200
           encryption: {algorithm: KMS, key: key-hz-off}
         - name: hz-del
           region: cn-hangzhou
+          bytes: 2500000000
+          objects: 1200
           encryption: {algorithm: KMS, key: key-hz-del}
           versioning: Suspended
         - name: hz-svc
           region: cn-hangzhou
+          bytes: 2500000000
+          objects: 1200
           encryption: {algorithm: KMS, key: key-hz-oss}
         - name: hz-osskms
           region: cn-hangzhou
+          bytes: 2500000000
+          objects: 1200
           encryption: {algorithm: KMS}
         - name: sh-aes
           region: cn-shanghai
+          bytes: 2500000000
+          objects: 1200
           encryption: {algorithm: AES256}
           acl: public-read
         - name: sh-sm4-blocked
           region: cn-shanghai
+          bytes: 2500000000
+          objects: 1200
           encryption: {algorithm: SM4}
           acl: public-read-write
           block_public_access: true
         - name: hk-none
           region: cn-hongkong
+          bytes: 2500000000
+          objects: 1200
         - name: sg-byok
           region: ap-southeast-1
+          bytes: 2500000000
+          objects: 1200
           encryption: {algorithm: KMS, key: key-sg-byok}
         - name: sg-wait
           region: ap-southeast-1
+          bytes: 2500000000
+          objects: 1200
           encryption: {algorithm: KMS, key: key-sg-wait}
         - name: us-hsm
           region: us-west-1
+          bytes: 2500000000
+          objects: 1200
           encryption: {algorithm: KMS, key: key-us-hsm}
           redundancy: ZRS
         - name: us-denied
           region: us-west-1
+          bytes: 2500000000
+          objects: 1200
           encryption: {algorithm: AES256}
           deny: [GetBucketReplication, GetBucketPolicyStatus, GetBucketPublicAccessBlock, GetBucketTagging]
         - name: us-gone
           region: us-west-1
+          bytes: 2500000000
+          objects: 1200
           encryption: {algorithm: AES256}
           reachable: false
     - id: "5555666677778888"
@@ -85,6 +111,8 @@ alibaba:
       buckets:
         - name: de-keydenied
           region: eu-central-1
+          bytes: 2500000000
+          objects: 1200
           encryption: {algorithm: KMS, key: key-de-cmk}
           deny: [DescribeKey]
 `
@@ -148,9 +176,10 @@ func TestDescribeEveryRecordField(t *testing.T) {
 		Redundancy: "ZRS", RedundancyScope: providers.RedundancyMultiZone, Versioning: providers.VersioningEnabled, ObjectLock: providers.TriUnknown,
 		Public: providers.No, PublicAccessBlock: providers.No,
 		Reachability: providers.Reachability{Reachable: true, Probe: "GetBucketInfo+ListObjectsV2"},
+		Size:         &providers.Size{Bytes: 2500000000, Objects: ptr(int64(1200)), Source: "oss:GetBucketStat"},
 		Unknowns:     []providers.Unknown{},
 	}
-	if diff := cmp.Diff(want, hz, cmpopts.IgnoreFields(providers.Reachability{}, "LatencyMS")); diff != "" {
+	if diff := cmp.Diff(want, hz, cmpopts.IgnoreFields(providers.Reachability{}, "LatencyMS"), cmpopts.IgnoreFields(providers.Size{}, "AsOf")); diff != "" {
 		t.Errorf("hz-kms record (-want +got):\n%s", diff)
 	}
 	if hz.Reachability.LatencyMS <= 0 {
@@ -283,3 +312,5 @@ func TestDescribeEveryRecordField(t *testing.T) {
 		}
 	})
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -33,14 +34,17 @@ import (
 // endpoints are the resolved endpoint overrides; empty strings leave the
 // SDK's own resolution (which knows partitions and their DNS suffixes).
 type endpoints struct {
-	s3, kms, sts, orgs string
-	pathStyle          bool
+	s3, kms, sts, orgs, cloudwatch string
+	pathStyle                      bool
 }
 
 func resolveEndpoints(cfg *Config) (endpoints, error) {
-	ep := endpoints{s3: cfg.Endpoint, kms: cfg.KMSEndpoint, sts: cfg.STSEndpoint, orgs: cfg.OrganizationsEndpoint, pathStyle: cfg.PathStyle}
+	ep := endpoints{s3: cfg.Endpoint, kms: cfg.KMSEndpoint, sts: cfg.STSEndpoint, orgs: cfg.OrganizationsEndpoint, cloudwatch: cfg.CloudWatchEndpoint, pathStyle: cfg.PathStyle}
 	if ep.orgs == "" {
 		ep.orgs = cfg.Endpoint
+	}
+	if ep.cloudwatch == "" {
+		ep.cloudwatch = cfg.Endpoint
 	}
 	if ep.kms == "" {
 		ep.kms = cfg.Endpoint
@@ -48,7 +52,7 @@ func resolveEndpoints(cfg *Config) (endpoints, error) {
 	if ep.sts == "" {
 		ep.sts = cfg.Endpoint
 	}
-	for _, e := range []string{ep.s3, ep.kms, ep.sts, ep.orgs} {
+	for _, e := range []string{ep.s3, ep.kms, ep.sts, ep.orgs, ep.cloudwatch} {
 		if err := checkEndpoint(e); err != nil {
 			return ep, fmt.Errorf("aws: %w", err)
 		}
@@ -262,6 +266,21 @@ func (p *Provider) kmsClient(account, region string) *kms.Client {
 			o.APIOptions = append(o.APIOptions, p.watchThrottling)
 			if p.endpoint.kms != "" {
 				o.BaseEndpoint = aws.String(p.endpoint.kms)
+			}
+		})
+	})
+}
+
+// cloudWatchClient returns the CloudWatch client for an account and
+// region, built once: S3's storage metrics live in the bucket's region.
+func (p *Provider) cloudWatchClient(account, region string) *cloudwatch.Client {
+	return cachedClient(&p.mu, p.cwc, clientKey{account, region}, func() *cloudwatch.Client {
+		creds := p.credentialsFor(account)
+		return cloudwatch.NewFromConfig(p.base, func(o *cloudwatch.Options) {
+			o.Region = region
+			o.Credentials = creds
+			if p.endpoint.cloudwatch != "" {
+				o.BaseEndpoint = aws.String(p.endpoint.cloudwatch)
 			}
 		})
 	})

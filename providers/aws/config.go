@@ -37,9 +37,11 @@ type Config struct {
 	// IP address or localhost, or when PathStyle is set.
 	Endpoint  string `yaml:"endpoint"`
 	PathStyle bool   `yaml:"path_style"`
-	// KMSEndpoint and STSEndpoint override Endpoint for those services.
-	KMSEndpoint string `yaml:"kms_endpoint"`
-	STSEndpoint string `yaml:"sts_endpoint"`
+	// KMSEndpoint, STSEndpoint and CloudWatchEndpoint override Endpoint
+	// for those services.
+	KMSEndpoint        string `yaml:"kms_endpoint"`
+	STSEndpoint        string `yaml:"sts_endpoint"`
+	CloudWatchEndpoint string `yaml:"cloudwatch_endpoint"`
 	// Region is the region for the first calls (ListBuckets, STS);
 	// default us-east-1.
 	Region string `yaml:"region"`
@@ -85,6 +87,7 @@ func (c *Config) Validate(ch *yamlfile.Check) {
 	}
 	for _, e := range []struct{ path, url string }{
 		{"endpoint", c.Endpoint}, {"kms_endpoint", c.KMSEndpoint}, {"sts_endpoint", c.STSEndpoint}, {"organizations_endpoint", c.OrganizationsEndpoint},
+		{"cloudwatch_endpoint", c.CloudWatchEndpoint},
 	} {
 		if err := checkEndpoint(e.url); err != nil {
 			ch.Errorf(e.path, "%v", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -67,6 +68,7 @@ type Provider struct {
 	creds map[string]aws.CredentialsProvider // by account
 	s3c   map[clientKey]*s3.Client
 	kmsc  map[clientKey]*kms.Client
+	cwc   map[clientKey]*cloudwatch.Client
 	// bucketRegions are the regions List learned, to place replication
 	// destinations without a call; bucket names are unique per partition.
 	bucketRegions sync.Map
@@ -117,6 +119,7 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (*Provider, error
 		creds:    map[string]aws.CredentialsProvider{},
 		s3c:      map[clientKey]*s3.Client{},
 		kmsc:     map[clientKey]*kms.Client{},
+		cwc:      map[clientKey]*cloudwatch.Client{},
 	}, nil
 }
 

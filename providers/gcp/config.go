@@ -28,6 +28,9 @@ type Config struct {
 	Endpoint string `yaml:"endpoint"`
 	// KMSEndpoint overrides the Cloud KMS gRPC endpoint (host:port).
 	KMSEndpoint string `yaml:"kms_endpoint"`
+	// MonitoringEndpoint overrides the Cloud Monitoring gRPC endpoint
+	// (host:port), where the buckets' sizes are read.
+	MonitoringEndpoint string `yaml:"monitoring_endpoint"`
 	// UniverseDomain selects a cloud other than Google's own public one,
 	// such as S3NS's (s3nsapis.fr) for u-france-east1 projects.
 	UniverseDomain string `yaml:"universe_domain"`
@@ -82,9 +85,12 @@ func (c *Config) Validate(ch *yamlfile.Check) {
 			ch.Errorf("endpoint", "%q is plain HTTP; set insecure: true to allow it", c.Endpoint)
 		}
 	}
-	if c.KMSEndpoint != "" {
-		if _, port, err := net.SplitHostPort(c.KMSEndpoint); err != nil || port == "" {
-			ch.Errorf("kms_endpoint", "%q is not host:port", c.KMSEndpoint)
+	for _, e := range []struct{ path, v string }{{"kms_endpoint", c.KMSEndpoint}, {"monitoring_endpoint", c.MonitoringEndpoint}} {
+		if e.v == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(e.v); err != nil || port == "" {
+			ch.Errorf(e.path, "%q is not host:port", e.v)
 		}
 	}
 	if c.Timeout < 0 {

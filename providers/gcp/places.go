@@ -98,7 +98,7 @@ func Place(location string) (providers.Place, bool) {
 	up := strings.ToUpper(location)
 	if pair, ok := dualRegions[up]; ok {
 		return providers.Place{Region: up, LocationType: providers.LocationDualRegion,
-			Countries: countriesOf(pair[:])}, true
+			Countries: countriesOf(pair[:]), Regions: pair[:]}, true
 	}
 	if cs, ok := multiRegions[up]; ok {
 		return providers.Place{Region: up, LocationType: providers.LocationMultiRegion,
@@ -127,7 +127,7 @@ func customDualRegion(location string, dataLocations []string) (providers.Place,
 		return providers.Place{}, false
 	}
 	return providers.Place{Region: strings.ToUpper(location), LocationType: providers.LocationDualRegion,
-		Countries: countriesOf(rs)}, true
+		Countries: countriesOf(rs), Regions: rs}, true
 }
 
 func countriesOf(rs []string) []string {

@@ -11,6 +11,7 @@ import (
 
 	kms "cloud.google.com/go/kms/apiv1"
 	"cloud.google.com/go/kms/apiv1/kmspb"
+	monitoring "cloud.google.com/go/monitoring/apiv3/v2"
 	"cloud.google.com/go/storage"
 	"github.com/googleapis/gax-go/v2"
 	"google.golang.org/api/impersonate"
@@ -43,6 +44,7 @@ func init() {
 var readOnlyScopes = []string{
 	"https://www.googleapis.com/auth/devstorage.read_only",
 	"https://www.googleapis.com/auth/cloudkms.readonly",
+	"https://www.googleapis.com/auth/monitoring.read",
 }
 
 // pageSize is the largest page the bucket list answers.
@@ -53,6 +55,7 @@ type provider struct {
 	env     providers.Env
 	storage *storage.Client
 	kms     *kms.KeyManagementClient
+	metrics *monitoring.MetricClient
 
 	// listed holds the metadata the bucket list returned, so that Describe
 	// does not fetch it again; an entry is removed when it is used.
@@ -101,13 +104,27 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 		sc.Close()
 		return nil, fmt.Errorf("gcp: KMS client: %w", err)
 	}
+	mopts := append([]option.ClientOption{}, auth...)
+	if cfg.MonitoringEndpoint != "" {
+		mopts = append(mopts, option.WithEndpoint(cfg.MonitoringEndpoint))
+	}
+	if cfg.Insecure && cfg.MonitoringEndpoint != "" {
+		mopts = append(mopts, option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	}
+	mc, err := monitoring.NewMetricClient(ctx, mopts...)
+	if err != nil {
+		sc.Close()
+		kc.Close()
+		return nil, fmt.Errorf("gcp: Cloud Monitoring client: %w", err)
+	}
 	if env.Logger == nil {
 		env.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &provider{cfg: cfg, env: env, storage: sc, kms: kc, listed: map[string]*storage.BucketAttrs{}}
-	// The agent opens a provider per scan and may not close it; the KMS
-	// connection must not outlive the provider in a long-running agent.
+	p := &provider{cfg: cfg, env: env, storage: sc, kms: kc, metrics: mc, listed: map[string]*storage.BucketAttrs{}}
+	// The agent opens a provider per scan and may not close it; the gRPC
+	// connections must not outlive the provider in a long-running agent.
 	runtime.AddCleanup(p, func(kc *kms.KeyManagementClient) { kc.Close() }, kc)
+	runtime.AddCleanup(p, func(mc *monitoring.MetricClient) { mc.Close() }, mc)
 	return p, nil
 }
 
@@ -173,5 +190,5 @@ func (p *provider) List(ctx context.Context, project string) ([]providers.Bucket
 
 // Close releases the clients.
 func (p *provider) Close() error {
-	return errors.Join(p.storage.Close(), p.kms.Close())
+	return errors.Join(p.storage.Close(), p.kms.Close(), p.metrics.Close())
 }

@@ -61,6 +61,10 @@ type Bucket struct {
 	// Deny lists OSS API names that answer AccessDenied for this bucket.
 	// DescribeKey here denies describing the bucket's key.
 	Deny []string `yaml:"deny"`
+	// Bytes and Objects are what GetBucketStat reports; absent, the
+	// bucket has no statistics yet, as a bucket younger than a day.
+	Bytes   *int64 `yaml:"bytes"`
+	Objects *int64 `yaml:"objects"`
 }
 
 // Encryption is a bucket's default encryption.
@@ -84,7 +88,7 @@ var ops = []string{
 	"ListBuckets", "GetBucketInfo", "GetBucketLocation", "GetBucketAcl", "GetBucketVersioning",
 	"GetBucketEncryption", "GetBucketReplication", "GetBucketPolicy", "GetBucketPolicyStatus",
 	"GetBucketPublicAccessBlock", "GetBucketTags", "ListObjects", "ListObjectsV2", "HeadObject",
-	"GetObject", "GetObjectMeta", "DescribeKey",
+	"GetObject", "GetObjectMeta", "DescribeKey", "GetBucketStat",
 }
 
 var (
@@ -172,6 +176,12 @@ func (e *Estate) Validate(c *yamlfile.Check) {
 				}
 				c.Required(rp+".region", rep.Region)
 				checkRegion(c, rp+".region", rep.Region)
+			}
+			if b.Bytes != nil && *b.Bytes < 0 {
+				c.Errorf(bp+".bytes", "must be zero or more")
+			}
+			if b.Objects != nil && *b.Objects < 0 {
+				c.Errorf(bp+".objects", "must be zero or more")
 			}
 			for d, op := range b.Deny {
 				if canonicalOp(op) == "" {

@@ -66,7 +66,17 @@ type Bucket struct {
 	Reachable *bool `yaml:"reachable"`
 	// Deny lists operations that answer AccessDenied for this bucket. A
 	// DescribeKey here denies the bucket's account describing the bucket's key.
+	// GetMetricData here denies it to the bucket's account in every region:
+	// CloudWatch grants that call per account, not per bucket.
 	Deny []string `yaml:"deny"`
+	// Bytes and Objects are the CloudWatch AWS/S3 BucketSizeBytes
+	// (StandardStorage) and NumberOfObjects datapoints; absent: no
+	// datapoint, as for a bucket younger than a day.
+	Bytes   *int64 `yaml:"bytes"`
+	Objects *int64 `yaml:"objects"`
+	// StorageTypes gives BucketSizeBytes per StorageType instead of Bytes,
+	// for buckets whose objects sit in several storage classes.
+	StorageTypes map[string]int64 `yaml:"storage_types"`
 }
 
 // Encryption is a bucket's default encryption.
@@ -267,6 +277,20 @@ func validateBucket(c *yamlfile.Check, p, account string, b Bucket, resolve keyR
 			}
 		}
 	}
+	if b.Bytes != nil && len(b.StorageTypes) > 0 {
+		c.Errorf(p+".storage_types", "give bytes or storage_types, not both")
+	}
+	if b.Bytes != nil && *b.Bytes < 0 {
+		c.Errorf(p+".bytes", "must be zero or more")
+	}
+	if b.Objects != nil && *b.Objects < 0 {
+		c.Errorf(p+".objects", "must be zero or more")
+	}
+	for st, n := range b.StorageTypes {
+		if !storageTypeRe.MatchString(st) || n < 0 {
+			c.Errorf(p+".storage_types."+st, "want a StorageType name such as GlacierStorage and a byte count of zero or more")
+		}
+	}
 	for i, op := range b.Deny {
 		dp := fmt.Sprintf("%s.deny[%d]", p, i)
 		if !deniable[op] {
@@ -277,6 +301,8 @@ func validateBucket(c *yamlfile.Check, p, account string, b Bucket, resolve keyR
 		}
 	}
 }
+
+var storageTypeRe = regexp.MustCompile(`^[A-Z][A-Za-z]+$`)
 
 // resolveKeyRef finds a bucket's key reference among the estate's keys.
 func resolveKeyRef(ref, account string, accounts map[string]int, keys map[string]Key) (Key, string, bool) {

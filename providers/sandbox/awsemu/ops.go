@@ -24,6 +24,7 @@ const (
 	opListAliases          = "ListAliases"
 	opAssumeRole           = "AssumeRole"
 	opGetCallerIdentity    = "GetCallerIdentity"
+	opGetMetricData        = "GetMetricData"
 )
 
 // bucketSubresources maps a GET on a bucket with this query key to its
@@ -45,7 +46,8 @@ var bucketSubresources = map[string]string{
 var dataPlane = map[string]bool{opHeadBucket: true, opListObjectsV2: true, opHeadObject: true}
 
 // deniable are the operations a bucket's `deny` may name.
-var deniable = map[string]bool{opHeadBucket: true, opListObjectsV2: true, opHeadObject: true, opDescribeKey: true}
+var deniable = map[string]bool{opHeadBucket: true, opListObjectsV2: true, opHeadObject: true, opDescribeKey: true,
+	opGetMetricData: true}
 
 var deniableOps []string
 

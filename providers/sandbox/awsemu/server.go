@@ -105,7 +105,7 @@ func (s *Server) URL() string { return s.url }
 
 // Endpoints names the listening URL of each service.
 func (s *Server) Endpoints() map[string]string {
-	return map[string]string{"s3": s.url, "kms": s.url, "sts": s.url}
+	return map[string]string{"s3": s.url, "kms": s.url, "sts": s.url, "cloudwatch": s.url}
 }
 
 // Requests is the number of requests received so far, answered or not.
@@ -252,6 +252,9 @@ func (s *Server) route(r *http.Request) service {
 	}
 	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), orgTarget) {
 		return orgService{s}
+	}
+	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, cwPathPrefix) && r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor" {
+		return cloudWatchService{s}
 	}
 	if r.Method == http.MethodPost && r.URL.Path == "/" &&
 		strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +48,8 @@ type account struct {
 	buckets   []*bucket
 	keys      map[string]*key // by key id
 	user      *principal
+	// metricsDenied makes GetMetricData answer AccessDenied to the account.
+	metricsDenied bool
 }
 
 type bucket struct {
@@ -64,6 +67,10 @@ type bucket struct {
 	reachable    bool
 	deny         map[string]bool
 	objects      []object
+	// storage is BucketSizeBytes by StorageType, nil without a datapoint;
+	// count is NumberOfObjects, nil without one.
+	storage map[string]int64
+	count   *int64
 }
 
 type object struct {
@@ -157,6 +164,16 @@ func build(e *Estate, now time.Time) (*world, error) {
 			sort.Slice(bk.tags, func(i, j int) bool { return bk.tags[i][0] < bk.tags[j][0] })
 			for _, op := range b.Deny {
 				bk.deny[op] = true
+			}
+			switch {
+			case len(b.StorageTypes) > 0:
+				bk.storage = maps.Clone(b.StorageTypes)
+			case b.Bytes != nil:
+				bk.storage = map[string]int64{"StandardStorage": *b.Bytes}
+			}
+			bk.count = b.Objects
+			if bk.deny[opGetMetricData] {
+				acct.metricsDenied = true
 			}
 			if bk.deny[opDescribeKey] {
 				w.denyKey(bk)

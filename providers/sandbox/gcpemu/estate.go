@@ -65,14 +65,20 @@ type Bucket struct {
 	Reachable *bool `yaml:"reachable"`
 	// Deny lists IAM permissions whose calls answer permission denied.
 	// cloudkms.cryptoKeys.get denies reading the bucket's default key;
-	// storage.buckets.list denies listing the bucket's project.
+	// storage.buckets.list denies listing the bucket's project;
+	// monitoring.timeSeries.list denies reading the project's metrics.
 	Deny []string `yaml:"deny"`
+	// Bytes and ObjectCount are what Cloud Monitoring's storage metrics
+	// report (objects: names the objects themselves); absent: no
+	// datapoint, as for a bucket younger than a day.
+	Bytes       *int64 `yaml:"bytes"`
+	ObjectCount *int64 `yaml:"object_count"`
 }
 
 // Permissions a bucket's deny may name.
 var Permissions = []string{
 	"storage.buckets.list", "storage.buckets.get", "storage.buckets.getIamPolicy",
-	"storage.objects.list", "storage.objects.get",
+	"storage.objects.list", "storage.objects.get", "monitoring.timeSeries.list",
 	"cloudkms.cryptoKeys.get", "cloudkms.cryptoKeyVersions.get",
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/kms/apiv1/kmspb"
+	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"google.golang.org/grpc"
 
 	"github.com/reachaudit/reachaudit/providers"
@@ -46,6 +47,8 @@ type Server struct {
 	keyDeny map[string]map[string]bool
 	// listDeny holds the projects whose bucket list is denied.
 	listDeny map[string]bool
+	// metricsDeny holds the projects whose time series are denied.
+	metricsDeny map[string]bool
 
 	httpLn   net.Listener
 	httpSrv  *http.Server
@@ -72,13 +75,14 @@ func Start(ctx context.Context, sec *Section, opts sandbox.Options) (*Server, er
 		opts.Now = time.Now().UTC()
 	}
 	s := &Server{
-		opts:     opts,
-		buckets:  map[string]*bucketState{},
-		byProj:   map[string][]*bucketState{},
-		keys:     map[string]*Key{},
-		keyDeny:  map[string]map[string]bool{},
-		listDeny: map[string]bool{},
-		done:     make(chan struct{}),
+		opts:        opts,
+		buckets:     map[string]*bucketState{},
+		byProj:      map[string][]*bucketState{},
+		keys:        map[string]*Key{},
+		keyDeny:     map[string]map[string]bool{},
+		listDeny:    map[string]bool{},
+		done:        make(chan struct{}),
+		metricsDeny: map[string]bool{},
 	}
 	for _, p := range sec.Projects {
 		s.projects = append(s.projects, p.ID)
@@ -93,6 +97,9 @@ func Start(ctx context.Context, sec *Section, opts sandbox.Options) (*Server, er
 			s.byProj[p.ID] = append(s.byProj[p.ID], bs)
 			if b.denies("storage.buckets.list") {
 				s.listDeny[p.ID] = true
+			}
+			if b.denies("monitoring.timeSeries.list") {
+				s.metricsDeny[p.ID] = true
 			}
 			if b.DefaultKMSKey != "" {
 				for _, perm := range []string{"cloudkms.cryptoKeys.get", "cloudkms.cryptoKeyVersions.get"} {
@@ -118,6 +125,7 @@ func Start(ctx context.Context, sec *Section, opts sandbox.Options) (*Server, er
 	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	s.grpcSrv = grpc.NewServer()
 	kmspb.RegisterKeyManagementServiceServer(s.grpcSrv, &kmsServer{s: s})
+	monitoringpb.RegisterMetricServiceServer(s.grpcSrv, &metricServer{s: s})
 	go func() {
 		if err := s.httpSrv.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			opts.Logger.Error("gcp storage emulator stopped", "err", err)
@@ -145,6 +153,7 @@ func (s *Server) Config() providers.Config {
 		Projects:              append([]string(nil), s.projects...),
 		Endpoint:              s.StorageURL(),
 		KMSEndpoint:           s.grpcLn.Addr().String(),
+		MonitoringEndpoint:    s.grpcLn.Addr().String(),
 		WithoutAuthentication: true,
 		Insecure:              true,
 	}
@@ -155,7 +164,7 @@ func (s *Server) StorageURL() string { return "http://" + s.httpLn.Addr().String
 
 // Endpoints names the listening addresses.
 func (s *Server) Endpoints() map[string]string {
-	return map[string]string{"storage": s.StorageURL(), "kms": s.grpcLn.Addr().String()}
+	return map[string]string{"storage": s.StorageURL(), "kms": s.grpcLn.Addr().String(), "monitoring": s.grpcLn.Addr().String()}
 }
 
 // Requests is the number of API requests served, both servers together.
