@@ -42,6 +42,11 @@ type Config struct {
 	Log       Log
 	Schedules schedule.List
 	Outputs   outputs.Outputs
+	// Shard ("K/N") makes every scan of this config shard K of N.
+	Shard string
+	// Shards is N for an agent of a Kubernetes Indexed Job, which takes
+	// its K from JOB_COMPLETION_INDEX.
+	Shards int
 }
 
 // Sandbox makes scan and agent audit an in-process sandbox estate.
@@ -116,6 +121,8 @@ func init() {
 	sections["log"] = decodeInto(func(c *Config) any { return &c.Log })
 	sections["schedules"] = decodeInto(func(c *Config) any { return &c.Schedules })
 	sections["outputs"] = decodeInto(func(c *Config) any { return &c.Outputs })
+	sections["shard"] = decodeInto(func(c *Config) any { return &c.Shard })
+	sections["shards"] = decodeInto(func(c *Config) any { return &c.Shards })
 }
 
 type loader struct {
@@ -332,6 +339,17 @@ func (c *Config) validate() error {
 	if c.Limits.Concurrency < 0 || c.Limits.PerAccount < 0 {
 		return fail("limits", "concurrency and per_account must not be negative")
 	}
+	if c.Shard != "" {
+		if c.Shards != 0 {
+			return fail("shard", "give shard (K/N) or shards (N, with JOB_COMPLETION_INDEX), not both")
+		}
+		if _, err := agent.ParseShard(c.Shard); err != nil {
+			return fail("shard", err.Error())
+		}
+	}
+	if c.Shards < 0 || c.Shards > agent.MaxShards {
+		return fail("shards", fmt.Sprintf("%d: want from 1 to %d", c.Shards, agent.MaxShards))
+	}
 	if len(c.Providers) == 0 && c.Sandbox.Estate == "" {
 		return fail("providers", "no provider is configured (and no sandbox estate)")
 	}
@@ -343,10 +361,59 @@ func (c *Config) ForAgent() error {
 	if len(c.Schedules) == 0 {
 		return &yamlfile.Error{File: c.File, Field: "schedules", Msg: "the agent needs at least one schedule, e.g. {name: nightly, cron: \"0 2 * * *\"}"}
 	}
+	if c.Shard != "" || c.Shards != 0 {
+		return &yamlfile.Error{File: c.File, Field: "shard", Msg: "shard and shards split one scan across agents ('reachaudit scan'); an agent's schedules scan the whole estate"}
+	}
 	if c.History.Path == "" {
 		return &yamlfile.Error{File: c.File, Field: "history.path", Msg: "the agent needs a history database path, e.g. /var/lib/reachaudit/history.db"}
 	}
 	return nil
+}
+
+// JobIndexEnv is the variable in which a Kubernetes Indexed Job gives each
+// pod its index.
+const JobIndexEnv = "JOB_COMPLETION_INDEX"
+
+// ScanShard is the shard the config's scans cover: flag (a --shard K/N,
+// which wins), else shard:, else shards: N with K from JOB_COMPLETION_INDEX
+// in env (os.Environ form; nil means the process environment). The zero
+// Shard is the whole scan.
+func (c *Config) ScanShard(flag string, env []string) (agent.Shard, error) {
+	if flag != "" {
+		return agent.ParseShard(flag)
+	}
+	if c.Shard != "" {
+		sh, err := agent.ParseShard(c.Shard)
+		if err != nil {
+			return sh, &yamlfile.Error{File: c.File, Field: "shard", Msg: err.Error()}
+		}
+		return sh, nil
+	}
+	if c.Shards == 0 {
+		return agent.Shard{}, nil
+	}
+	if env == nil {
+		env = os.Environ()
+	}
+	idx, ok := "", false
+	for _, kv := range env {
+		if k, v, found := strings.Cut(kv, "="); found && k == JobIndexEnv {
+			idx, ok = v, true
+		}
+	}
+	if !ok {
+		return agent.Shard{}, &yamlfile.Error{File: c.File, Field: "shards",
+			Msg: fmt.Sprintf("shards: %d needs %s (set by a Kubernetes Indexed Job) or --shard K/N", c.Shards, JobIndexEnv)}
+	}
+	k, err := strconv.Atoi(idx)
+	if err != nil {
+		return agent.Shard{}, fmt.Errorf("%s=%q: want a whole number", JobIndexEnv, idx)
+	}
+	sh := agent.Shard{Index: k, Count: c.Shards}
+	if err := sh.Check(); err != nil {
+		return agent.Shard{}, fmt.Errorf("%s=%d with shards: %d: %w", JobIndexEnv, k, c.Shards, err)
+	}
+	return sh, nil
 }
 
 // env overrides: REACHAUDIT_<KEY> with the key path in upper case and dots
@@ -358,6 +425,8 @@ var envKeys = map[string]func(c *Config, v string) error{
 	"SANDBOX_ESTATE":     func(c *Config, v string) error { c.Sandbox.Estate = v; return nil },
 	"LOG_LEVEL":          func(c *Config, v string) error { c.Log.Level = v; return nil },
 	"LOG_FORMAT":         func(c *Config, v string) error { c.Log.Format = v; return nil },
+	"SHARD":              func(c *Config, v string) error { c.Shard = v; return nil },
+	"SHARDS":             intEnv(func(c *Config) *int { return &c.Shards }),
 	"LIMITS_CONCURRENCY": intEnv(func(c *Config) *int { return &c.Limits.Concurrency }),
 	"LIMITS_PER_ACCOUNT": intEnv(func(c *Config) *int { return &c.Limits.PerAccount }),
 	"POLICY_FILE": func(c *Config, v string) error {

@@ -43,8 +43,8 @@ type Gap struct {
 // materialWarning is how far ahead BLK-004 looks at imported key material.
 const materialWarning = 30 * 24 * time.Hour
 
-// Evaluate runs the catalogue over the buckets and returns the findings,
-// sorted by severity (highest first), rule, provider, account, bucket, id.
+// Evaluate runs the catalogue over the buckets and returns the findings in
+// SortFindings' order.
 // It reads only the records: no I/O, no provider-specific facts.
 func Evaluate(buckets []providers.Bucket, p Policy, opts Options) []Finding {
 	j := newJudge(buckets, p, opts)
@@ -55,7 +55,17 @@ func Evaluate(buckets []providers.Bucket, p Policy, opts Options) []Finding {
 	for _, g := range opts.Gaps {
 		out = append(out, j.gap(g))
 	}
-	slices.SortFunc(out, func(a, b Finding) int {
+	SortFindings(out)
+	if out == nil {
+		out = []Finding{}
+	}
+	return out
+}
+
+// SortFindings puts findings in the order Evaluate returns them: severity
+// (highest first), rule, provider, account, bucket, id.
+func SortFindings(fs []Finding) {
+	slices.SortFunc(fs, func(a, b Finding) int {
 		return cmp.Or(
 			cmp.Compare(b.Severity, a.Severity),
 			cmp.Compare(a.Rule, b.Rule),
@@ -65,10 +75,6 @@ func Evaluate(buckets []providers.Bucket, p Policy, opts Options) []Finding {
 			cmp.Compare(a.ID, b.ID),
 		)
 	})
-	if out == nil {
-		out = []Finding{}
-	}
-	return out
 }
 
 // set is a set of jurisdiction codes or account ids.
