@@ -61,6 +61,9 @@ func (o *outputFlags) render(r *agent.Result) error {
 		if err := write(os.Stdout); err != nil {
 			return err
 		}
+	} else if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+		// A shard writes into its run's directory, which may not exist yet.
+		return err
 	} else if err := atomicfile.Write(o.out, write); err != nil {
 		return err
 	}
