@@ -53,9 +53,6 @@ type ScanConfig struct {
 	// RunID names the run; empty means a new one is made. The shards of
 	// one run share it, so that Merge can tell them from another run's.
 	RunID string
-	// Shard, when not the whole scan, limits the scan to the accounts
-	// whose stable hash falls in it (see ShardOf).
-	Shard Shard
 }
 
 // Limits bound how hard a scan presses the providers.
@@ -94,6 +91,10 @@ type Scope struct {
 	Accounts  []string `yaml:"accounts" json:"accounts,omitempty"`
 	// Tags keeps buckets whose tags match every key=value (value may be a glob).
 	Tags map[string]string `yaml:"tags" json:"tags,omitempty"`
+	// Shard, when not the whole scan, keeps the accounts whose stable hash
+	// falls in it (see ShardOf). A run is split by the command that starts
+	// it, never by a schedule.
+	Shard Shard `yaml:"-" json:"-"`
 }
 
 // DeclaredCopy is a copy of a bucket that no single provider's API can see.
@@ -134,11 +135,10 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 	if res.RunID == "" {
 		res.RunID = NewRunID(res.StartedAt)
 	}
-	if !cfg.Shard.Whole() {
-		if err := cfg.Shard.Check(); err != nil {
+	if sh := cfg.Scope.Shard; !sh.Whole() {
+		if err := sh.Check(); err != nil {
 			return nil, err
 		}
-		sh := cfg.Shard
 		res.Shard = &sh
 	}
 
@@ -149,7 +149,7 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 		return nil, fmt.Errorf("no provider could be opened: %s", joinErrors(errs))
 	}
 
-	jobs, errs := listAll(ctx, opened, cfg.Scope, cfg.Shard, lim.Concurrency, book)
+	jobs, errs := listAll(ctx, opened, cfg.Scope, lim.Concurrency, book)
 	res.Errors = append(res.Errors, errs...)
 
 	res.Buckets = describeAll(ctx, jobs, lim, cfg.Progress, log)
@@ -236,7 +236,7 @@ type job struct {
 // listAll lists every account of every provider, a few at a time, and
 // returns the buckets interleaved across accounts so that the per-account
 // caps do not leave workers idle behind one large account.
-func listAll(ctx context.Context, opened []openProvider, scope Scope, shard Shard, concurrency int, book *coverageBook) ([]job, []RunError) {
+func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrency int, book *coverageBook) ([]job, []RunError) {
 	type acct struct {
 		prov *openProvider
 		id   string
@@ -259,7 +259,7 @@ func listAll(ctx context.Context, opened []openProvider, scope Scope, shard Shar
 		}
 		book.of(o.name)
 		for _, id := range ids {
-			if inScope(scope.Accounts, id) && shard.Holds(o.name, id) {
+			if inScope(scope.Accounts, id) && scope.Shard.Holds(o.name, id) {
 				accts = append(accts, &acct{prov: o, id: id})
 				book.asked(o.name, id)
 			}

@@ -205,12 +205,12 @@ func TestMergedShardsEqualFullScan(t *testing.T) {
 			for k := range n {
 				sc := sc
 				sc.RunID = "fleet-run-1"
-				sc.Shard = agent.Shard{Index: k, Count: n}
+				sc.Scope.Shard = agent.Shard{Index: k, Count: n}
 				r, err := agent.Scan(ctx, sc)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if r.Shard == nil || *r.Shard != sc.Shard || r.RunID != "fleet-run-1" {
+				if r.Shard == nil || *r.Shard != sc.Scope.Shard || r.RunID != "fleet-run-1" {
 					t.Fatalf("shard %d/%d result records shard %v run %s", k, n, r.Shard, r.RunID)
 				}
 				for _, f := range r.Findings {

@@ -59,11 +59,11 @@ nothing to the outputs: the merge does, once the whole estate is judged.`,
 			}
 			defer closeSandbox()
 			sc.Progress = progress()
-			if sc.Shard, err = cfg.ScanShard(shardFlag, nil); err != nil {
+			if sc.Scope.Shard, err = cfg.ScanShard(shardFlag, nil); err != nil {
 				return usageError{err}
 			}
 			sc.RunID = cmp.Or(runID, os.Getenv(runIDEnv))
-			if err := checkRunID(sc.RunID, sc.Shard); err != nil {
+			if err := checkRunID(sc.RunID, sc.Scope.Shard); err != nil {
 				return err
 			}
 			r, err := agent.Scan(cmd.Context(), sc)
