@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/history"
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/agent/schedule"
 	"github.com/reachaudit/reachaudit/internal/yamlfile"
@@ -57,11 +58,41 @@ type Sandbox struct {
 	Latency time.Duration `yaml:"latency"`
 }
 
-// History configures the run history database.
+// History configures the run history database: an SQLite file (path) for
+// one agent, or a PostgreSQL database (dsn) that a fleet of agents shares.
 type History struct {
-	Path     string `yaml:"path"`
-	KeepRuns int    `yaml:"keep_runs"`
-	KeepDays int    `yaml:"keep_days"`
+	Path string `yaml:"path"`
+	// DSN is a postgres:// URL without the password, which comes from the
+	// environment variable PasswordEnv names or the file PasswordFile.
+	DSN          string `yaml:"dsn"`
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+	KeepRuns     int    `yaml:"keep_runs"`
+	KeepDays     int    `yaml:"keep_days"`
+}
+
+// Configured reports whether a history database is given.
+func (h History) Configured() bool { return h.Path != "" || h.DSN != "" }
+
+// Password reads the PostgreSQL password from password_env or
+// password_file; empty when neither is given (the driver then looks in
+// PGPASSWORD and ~/.pgpass as libpq does).
+func (h History) Password() (string, error) {
+	switch {
+	case h.PasswordEnv != "":
+		v, ok := os.LookupEnv(h.PasswordEnv)
+		if !ok {
+			return "", fmt.Errorf("history.password_env: %s is not set", h.PasswordEnv)
+		}
+		return v, nil
+	case h.PasswordFile != "":
+		data, err := os.ReadFile(h.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("history.password_file: %w", err)
+		}
+		return strings.TrimRight(string(data), "\r\n"), nil
+	}
+	return "", nil
 }
 
 // maxKeepDays bounds keep_days to a century: more overflowed the age cut
@@ -350,6 +381,9 @@ func (c *Config) validate() error {
 	if c.Shards < 0 || c.Shards > agent.MaxShards {
 		return fail("shards", fmt.Sprintf("%d: want from 1 to %d", c.Shards, agent.MaxShards))
 	}
+	if err := c.History.validate(c.File); err != nil {
+		return err
+	}
 	if len(c.Providers) == 0 && c.Sandbox.Estate == "" {
 		return fail("providers", "no provider is configured (and no sandbox estate)")
 	}
@@ -364,8 +398,8 @@ func (c *Config) ForAgent() error {
 	if c.Shard != "" || c.Shards != 0 {
 		return &yamlfile.Error{File: c.File, Field: "shard", Msg: "shard and shards split one scan across agents ('reachaudit scan'); an agent's schedules scan the whole estate"}
 	}
-	if c.History.Path == "" {
-		return &yamlfile.Error{File: c.File, Field: "history.path", Msg: "the agent needs a history database path, e.g. /var/lib/reachaudit/history.db"}
+	if !c.History.Configured() {
+		return &yamlfile.Error{File: c.File, Field: "history.path", Msg: "the agent needs a history database: path (SQLite), e.g. /var/lib/reachaudit/history.db, or dsn (PostgreSQL)"}
 	}
 	return nil
 }
@@ -422,6 +456,7 @@ var envKeys = map[string]func(c *Config, v string) error{
 	"LISTEN":             func(c *Config, v string) error { c.Listen = v; return nil },
 	"EMIT":               func(c *Config, v string) error { c.Emit = v; return nil },
 	"HISTORY_PATH":       func(c *Config, v string) error { c.History.Path = v; return nil },
+	"HISTORY_DSN":        func(c *Config, v string) error { c.History.DSN = v; return nil },
 	"SANDBOX_ESTATE":     func(c *Config, v string) error { c.Sandbox.Estate = v; return nil },
 	"LOG_LEVEL":          func(c *Config, v string) error { c.Log.Level = v; return nil },
 	"LOG_FORMAT":         func(c *Config, v string) error { c.Log.Format = v; return nil },
@@ -472,6 +507,26 @@ func (c *Config) applyEnv(env []string) error {
 		}
 		if err := fn(c, v); err != nil {
 			return fmt.Errorf("environment %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func (h History) validate(file string) error {
+	fail := func(field, msg string) error { return &yamlfile.Error{File: file, Field: "history." + field, Msg: msg} }
+	switch {
+	case h.Path != "" && h.DSN != "":
+		return fail("dsn", "give path (SQLite) or dsn (PostgreSQL), not both")
+	case h.DSN == "" && (h.PasswordEnv != "" || h.PasswordFile != ""):
+		return fail("password_env", "a password is for a PostgreSQL history: give dsn too")
+	case h.PasswordEnv != "" && h.PasswordFile != "":
+		return fail("password_file", "give password_env or password_file, not both")
+	case h.KeepRuns < 0 || h.KeepDays < 0:
+		return fail("keep_runs", "keep_runs and keep_days must not be negative")
+	}
+	if h.DSN != "" {
+		if err := history.CheckDSN(h.DSN); err != nil {
+			return fail("dsn", err.Error())
 		}
 	}
 	return nil
