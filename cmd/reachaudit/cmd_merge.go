@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -54,7 +55,7 @@ which the shards left alone.`,
 			r, err := agent.Merge(shards)
 			var me *agent.MergeError
 			if errors.As(err, &me) {
-				return usageError{err}
+				return usageError{fmt.Errorf("%w\n%s", err, describeShards(files, shards))}
 			} else if err != nil {
 				return err
 			}
@@ -116,4 +117,18 @@ func readResult(path string) (*agent.Result, error) {
 		return nil, fmt.Errorf("%s: schema %q, want %q (write shards with --format json)", path, r.Schema, agent.Schema)
 	}
 	return &r, nil
+}
+
+// describeShards says which file holds which run and shard, for a merge
+// that refuses them.
+func describeShards(files []string, shards []*agent.Result) string {
+	var b strings.Builder
+	for i, r := range shards {
+		sh := "not a shard"
+		if r.Shard != nil {
+			sh = "shard " + r.Shard.String()
+		}
+		fmt.Fprintf(&b, "  %s: run %s, %s\n", files[i], r.RunID, sh)
+	}
+	return strings.TrimRight(b.String(), "\n")
 }

@@ -165,7 +165,7 @@ func TestMergeRefusesAndShardUsage(t *testing.T) {
 		want string
 	}{
 		{"missing shard", []string{"merge", a0}, "shard 1/2 missing (have 1 of 2)"},
-		{"duplicated shard", []string{"merge", a0, a1, a1}, "shard 1/2 given more than once"},
+		{"duplicated shard", []string{"merge", a0, a1, a1}, "shard 1/2 given more than once\n  " + a0 + ": run run-a, shard 0/2"},
 		{"different runs", []string{"merge", a0, b1}, "shards of different runs: run-a (shard 0/2) and run-b (shard 1/2)"},
 		{"a whole run", []string{"merge", a0, a1, whole}, "not a shard's result"},
 		{"not a JSON result", []string{"merge", a0, notJSON}, "report.txt: not a reachaudit JSON result"},
