@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -99,6 +100,7 @@ func Merge(shards []*Result) (*Result, error) {
 	// judged when its last shard did.
 	out.Findings = risk.Evaluate(out.Buckets, out.Policy, risk.Options{Now: out.FinishedAt, Scanned: scannedAccounts(out.Buckets)})
 	out.Findings = appendAccountFindings(out.Findings, kept)
+	out.Summary.Coverage = mergeCoverage(shards)
 	out.Summary = Summarise(out)
 	out.Summary.APICalls = map[string][]providers.OpCount{}
 	for prov, ops := range calls {
@@ -194,4 +196,34 @@ func appendAccountFindings(fs, kept []risk.Finding) []risk.Finding {
 	}
 	risk.SortFindings(fs)
 	return fs
+}
+
+// mergeCoverage joins the shards' coverage: the accounts each asked for,
+// listed and could not list, once each ("*", a provider that failed in
+// every shard alike, once); how accounts were found and which were left
+// out is the organisation's, the same in every shard.
+func mergeCoverage(shards []*Result) map[string]*Coverage {
+	var out map[string]*Coverage
+	for _, r := range shards {
+		for prov, c := range r.Summary.Coverage {
+			if out == nil {
+				out = map[string]*Coverage{}
+			}
+			m := out[prov]
+			if m == nil {
+				m = &Coverage{Asked: []string{}, Listed: []string{}, Failed: []string{}, Source: c.Source, Skipped: c.Skipped, Partitions: c.Partitions}
+				out[prov] = m
+			}
+			m.Asked = union(m.Asked, c.Asked)
+			m.Listed = union(m.Listed, c.Listed)
+			m.Failed = union(m.Failed, c.Failed)
+		}
+	}
+	return out
+}
+
+func union(a, b []string) []string {
+	out := append(a, b...)
+	sort.Strings(out)
+	return slices.Compact(out)
 }

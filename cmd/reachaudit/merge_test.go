@@ -63,7 +63,7 @@ func TestScanShardsAndMerge(t *testing.T) {
 	const n = 3
 	dir, cfg := shardConfig(t, n)
 	full := filepath.Join(dir, "full.json")
-	if code, stderr := run(t, "scan", "--config", cfg, "--shard", "0/1", "--format", "json", "--out", full); code != 0 {
+	if code, stderr := run(t, "scan", "--config", cfg, "--shard", "0/1", "--allow-partial", "--format", "json", "--out", full); code != 0 {
 		t.Fatalf("full scan exited %d: %s", code, stderr)
 	}
 	shardDir := filepath.Join(dir, "shards")
@@ -74,7 +74,7 @@ func TestScanShardsAndMerge(t *testing.T) {
 	for k := range n {
 		t.Setenv("JOB_COMPLETION_INDEX", fmt.Sprint(k))
 		out := filepath.Join(shardDir, fmt.Sprintf("shard-%d.json", k))
-		if code, stderr := run(t, "scan", "--config", cfg, "--format", "json", "--out", out); code != 0 {
+		if code, stderr := run(t, "scan", "--config", cfg, "--allow-partial", "--format", "json", "--out", out); code != 0 {
 			t.Fatalf("shard %d exited %d: %s", k, code, stderr)
 		}
 		r := readJSONResult(t, out)
@@ -83,7 +83,7 @@ func TestScanShardsAndMerge(t *testing.T) {
 		}
 	}
 	merged := filepath.Join(dir, "merged.json")
-	if code, stderr := run(t, "merge", "--format", "json", "--out", merged, shardDir); code != 0 {
+	if code, stderr := run(t, "merge", "--allow-partial", "--format", "json", "--out", merged, shardDir); code != 0 {
 		t.Fatalf("merge exited %d: %s", code, stderr)
 	}
 	m, f := readJSONResult(t, merged), readJSONResult(t, full)
@@ -110,7 +110,7 @@ func TestScanShardsAndMerge(t *testing.T) {
 	// Every format renders the merged run.
 	for _, format := range reports.Formats() {
 		out := filepath.Join(dir, "merged."+format)
-		if code, stderr := run(t, "merge", "--format", format, "--out", out,
+		if code, stderr := run(t, "merge", "--allow-partial", "--format", format, "--out", out,
 			filepath.Join(shardDir, "shard-2.json"), filepath.Join(shardDir, "shard-0.json"), filepath.Join(shardDir, "shard-1.json")); code != 0 {
 			t.Fatalf("merge --format %s exited %d: %s", format, code, stderr)
 		}
@@ -133,7 +133,7 @@ func TestScanShardsAndMerge(t *testing.T) {
 		}
 	}
 	// --fail-on gates the merged run as it gates a scan.
-	if code, _ := run(t, "merge", "--fail-on", "critical", "--out", filepath.Join(dir, "gate.txt"), shardDir); code != exitFindings {
+	if code, _ := run(t, "merge", "--allow-partial", "--fail-on", "critical", "--out", filepath.Join(dir, "gate.txt"), shardDir); code != exitFindings {
 		t.Errorf("merge --fail-on critical exited %d, want %d", code, exitFindings)
 	}
 }
@@ -145,7 +145,7 @@ func TestMergeRefusesAndShardUsage(t *testing.T) {
 	dir, cfg := shardConfig(t, n)
 	shard := func(runID string, k int) string {
 		out := filepath.Join(dir, fmt.Sprintf("%s-%d.json", runID, k))
-		if code, stderr := run(t, "scan", "--config", cfg, "--shard", fmt.Sprintf("%d/%d", k, n), "--run-id", runID, "--format", "json", "--out", out); code != 0 {
+		if code, stderr := run(t, "scan", "--config", cfg, "--shard", fmt.Sprintf("%d/%d", k, n), "--run-id", runID, "--allow-partial", "--format", "json", "--out", out); code != 0 {
 			t.Fatalf("shard %d of %s exited %d: %s", k, runID, code, stderr)
 		}
 		return out
