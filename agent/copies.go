@@ -23,11 +23,16 @@ func resolveCopies(bs []providers.Bucket, declared []DeclaredCopy) {
 		if err != nil {
 			continue
 		}
-		if j, ok := byURI[canonicalURI(d.To)]; ok {
-			c.Account, c.Region = bs[j].Account, bs[j].Region
-		}
 		bs[i].Copies = append(bs[i].Copies, c)
 	}
+	fillCopies(bs, byURI)
+}
+
+// fillCopies completes every copy from the records of its destination that
+// the buckets hold and from its provider's table. It only fills what is
+// still empty, so Merge can run it again once the shards' buckets are
+// together and a copy's destination, scanned by another shard, is known.
+func fillCopies(bs []providers.Bucket, byURI map[string]int) {
 	for i := range bs {
 		for k := range bs[i].Copies {
 			c := &bs[i].Copies[k]
@@ -67,6 +72,9 @@ func fillCopy(c *providers.Copy, bs []providers.Bucket, byURI map[string]int) {
 	uri := pl.URI(c.Bucket)
 	if j, seen := byURI[uri]; seen {
 		dst := bs[j]
+		if c.Account == "" {
+			c.Account = dst.Account
+		}
 		if c.Region == "" {
 			c.Region = dst.Region
 		}

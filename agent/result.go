@@ -19,7 +19,10 @@ type Result struct {
 	FinishedAt time.Time `json:"finished_at"`
 	// Partial is set when the run was cut short (timeout, shutdown): what
 	// it holds is true but not complete.
-	Partial  bool               `json:"partial,omitempty"`
+	Partial bool `json:"partial,omitempty"`
+	// Shard is set on the result of one shard of a run split across
+	// agents; Merge joins the shards into the run's document, without it.
+	Shard    *Shard             `json:"shard,omitempty"`
 	Policy   risk.Policy        `json:"policy"`
 	Buckets  []providers.Bucket `json:"buckets"`
 	Findings []risk.Finding     `json:"findings"`

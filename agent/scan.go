@@ -51,7 +51,8 @@ type ScanConfig struct {
 	Progress func(done, total int)
 	// Now is the clock for the run's times and the rules; nil means time.Now.
 	Now func() time.Time
-	// RunID names the run; empty means a new one is made.
+	// RunID names the run; empty means a new one is made. The shards of
+	// one run share it, so that Merge can tell them from another run's.
 	RunID string
 }
 
@@ -91,6 +92,10 @@ type Scope struct {
 	Accounts  []string `yaml:"accounts" json:"accounts,omitempty"`
 	// Tags keeps buckets whose tags match every key=value (value may be a glob).
 	Tags map[string]string `yaml:"tags" json:"tags,omitempty"`
+	// Shard, when not the whole scan, keeps the accounts whose stable hash
+	// falls in it (see ShardOf). A run is split by the command that starts
+	// it, never by a schedule.
+	Shard Shard `yaml:"-" json:"-"`
 }
 
 // DeclaredCopy is a copy of a bucket that no single provider's API can see.
@@ -130,6 +135,12 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 	}
 	if res.RunID == "" {
 		res.RunID = NewRunID(res.StartedAt)
+	}
+	if sh := cfg.Scope.Shard; !sh.Whole() {
+		if err := sh.Check(); err != nil {
+			return nil, err
+		}
+		res.Shard = &sh
 	}
 
 	book := newCoverageBook()
@@ -264,7 +275,7 @@ func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrenc
 		}
 		book.of(o.name)
 		for _, id := range ids {
-			if inScope(scope.Accounts, id) {
+			if inScope(scope.Accounts, id) && scope.Shard.Holds(o.name, id) {
 				accts = append(accts, &acct{prov: o, id: id})
 				book.asked(o.name, id)
 			}

@@ -21,10 +21,12 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/config"
 	"github.com/reachaudit/reachaudit/agent/history"
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/agent/schedule"
 	"github.com/reachaudit/reachaudit/internal/yamlfile"
+	_ "github.com/reachaudit/reachaudit/providers/aws" // the fleet config names it
 	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 )
 
@@ -113,8 +115,17 @@ type probe struct {
 }
 
 type container struct {
-	Name  string   `yaml:"name"`
-	Args  []string `yaml:"args"`
+	Name string   `yaml:"name"`
+	Args []string `yaml:"args"`
+	Env  []struct {
+		Name      string `yaml:"name"`
+		Value     string `yaml:"value"`
+		ValueFrom *struct {
+			FieldRef *struct {
+				FieldPath string `yaml:"fieldPath"`
+			} `yaml:"fieldRef"`
+		} `yaml:"valueFrom"`
+	} `yaml:"env"`
 	Ports []struct {
 		Name          string `yaml:"name"`
 		ContainerPort int    `yaml:"containerPort"`
@@ -156,10 +167,24 @@ type podSpec struct {
 type manifest struct {
 	Kind     string `yaml:"kind"`
 	Metadata struct {
-		Name string `yaml:"name"`
+		Name         string `yaml:"name"`
+		GenerateName string `yaml:"generateName"`
 	} `yaml:"metadata"`
 	Data map[string]string `yaml:"data"`
 	Spec struct {
+		// Job
+		CompletionMode   string   `yaml:"completionMode"`
+		Completions      *int     `yaml:"completions"`
+		Parallelism      *int     `yaml:"parallelism"`
+		AccessModes      []string `yaml:"accessModes"`
+		PodFailurePolicy struct {
+			Rules []struct {
+				Action      string `yaml:"action"`
+				OnExitCodes struct {
+					Values []int `yaml:"values"`
+				} `yaml:"onExitCodes"`
+			} `yaml:"rules"`
+		} `yaml:"podFailurePolicy"`
 		Replicas *int `yaml:"replicas"`
 		Strategy struct {
 			Type string `yaml:"type"`
@@ -401,6 +426,109 @@ func TestKubernetesCronJob(t *testing.T) {
 	}
 	if !writable {
 		t.Error("the scan has no writable /var/lib/reachaudit for its file outputs and spool")
+	}
+}
+
+// The fleet: an Indexed Job whose pods scan one shard each, as many pods as
+// the config has shards, each writing its result where the merge Job reads
+// the run's shards, under one run id that all pods of the Job share.
+func TestKubernetesFleet(t *testing.T) {
+	fc := manifests(t, "fleet-config.yaml")
+	cm, pvc := fc["ConfigMap"], fc["PersistentVolumeClaim"]
+	if !slices.Contains(pvc.Spec.AccessModes, "ReadWriteMany") {
+		t.Errorf("results claim %s is %v: the shards' pods on several nodes need ReadWriteMany", pvc.Metadata.Name, pvc.Spec.AccessModes)
+	}
+	shards, ok := manifests(t, "fleet-shards.yaml")["Job"]
+	if !ok {
+		t.Fatal("fleet-shards.yaml has no Job")
+	}
+	merge, ok := manifests(t, "fleet-merge.yaml")["Job"]
+	if !ok {
+		t.Fatal("fleet-merge.yaml has no Job")
+	}
+	if shards.Spec.CompletionMode != "Indexed" || shards.Spec.Completions == nil || shards.Spec.Parallelism == nil {
+		t.Fatalf("shards Job: completionMode %q, completions and parallelism must be set", shards.Spec.CompletionMode)
+	}
+	n := *shards.Spec.Completions
+	if p := *shards.Spec.Parallelism; p < 1 || p > n {
+		t.Errorf("parallelism %d outside 1..%d", p, n)
+	}
+	if shards.Metadata.GenerateName == "" || merge.Metadata.GenerateName == "" {
+		t.Error("each run is a new Job: generateName, created with kubectl create")
+	}
+
+	// The config the pods read gives each index its shard of n.
+	pod := shards.Spec.Template.Spec
+	c := pod.Containers[0]
+	checkHardened(t, pod, c)
+	if c.Args[0] != "scan" || flag(c.Args, "--format") != "json" {
+		t.Errorf("shard args %v: want scan --format json", c.Args)
+	}
+	data := configFile(t, pod, c, cm, flag(c.Args, "--config"))
+	cfg, err := config.Parse("config.yaml", data, []string{})
+	if err != nil {
+		t.Fatalf("the fleet config does not load: %v", err)
+	}
+	for k := range n {
+		sh, err := cfg.ScanShard("", []string{config.JobIndexEnv + "=" + strconv.Itoa(k)})
+		if err != nil || sh != (agent.Shard{Index: k, Count: n}) {
+			t.Errorf("pod %d scans shard %v (%v); want %d/%d: shards: in the config must equal completions", k, sh, err, k, n)
+		}
+	}
+	runFromJob := false
+	for _, e := range c.Env {
+		if e.Name == "REACHAUDIT_RUN_ID" && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil &&
+			e.ValueFrom.FieldRef.FieldPath == "metadata.labels['batch.kubernetes.io/job-name']" {
+			runFromJob = true
+		}
+	}
+	if !runFromJob {
+		t.Error("REACHAUDIT_RUN_ID must come from the Job's name, which all its pods share")
+	}
+	out := flag(c.Args, "--out")
+	if !strings.Contains(out, "$(REACHAUDIT_RUN_ID)") || !strings.Contains(out, "$(JOB_COMPLETION_INDEX)") {
+		t.Errorf("shard --out %s must name the run and the index", out)
+	}
+	var failFast []int
+	for _, r := range shards.Spec.PodFailurePolicy.Rules {
+		if r.Action == "FailJob" {
+			failFast = append(failFast, r.OnExitCodes.Values...)
+		}
+	}
+	if !slices.Contains(failFast, 2) {
+		t.Error("exit 2 (bad config) must fail the shards Job without retries")
+	}
+
+	// The merge reads the directory the shards write to, on the same claim,
+	// and writes the run's document outside it.
+	mpod := merge.Spec.Template.Spec
+	mc := mpod.Containers[0]
+	checkHardened(t, mpod, mc)
+	configFile(t, mpod, mc, cm, flag(mc.Args, "--config"))
+	if mc.Args[0] != "merge" {
+		t.Fatalf("merge args %v", mc.Args)
+	}
+	in := mc.Args[len(mc.Args)-1]
+	if path.Dir(out) != in {
+		t.Errorf("merge reads %s; the shards write to %s", in, path.Dir(out))
+	}
+	if mout := flag(mc.Args, "--out"); mout == "" || strings.HasPrefix(mout, in+"/") {
+		t.Errorf("merge --out %q must be outside the shards' directory %s (it would be read as a shard next time)", mout, in)
+	}
+	claim := func(p podSpec, c container, mount string) string {
+		for _, m := range c.VolumeMounts {
+			if strings.HasPrefix(mount, m.MountPath+"/") {
+				for _, v := range p.Volumes {
+					if v.Name == m.Name && v.PersistentVolumeClaim != nil {
+						return v.PersistentVolumeClaim.ClaimName
+					}
+				}
+			}
+		}
+		return ""
+	}
+	if a, b := claim(pod, c, out), claim(mpod, mc, in); a == "" || a != b || a != pvc.Metadata.Name {
+		t.Errorf("shards write on claim %q, merge reads claim %q; want both %s", a, b, pvc.Metadata.Name)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/history"
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/agent/schedule"
 	"github.com/reachaudit/reachaudit/internal/yamlfile"
@@ -46,6 +47,11 @@ type Config struct {
 	Outputs   outputs.Outputs
 	// Exit overrides the policy's exit parameters key by key.
 	Exit *risk.ExitFile
+	// Shard ("K/N") makes every scan of this config shard K of N.
+	Shard string
+	// Shards is N for an agent of a Kubernetes Indexed Job, which takes
+	// its K from JOB_COMPLETION_INDEX.
+	Shards int
 }
 
 // Sandbox makes scan and agent audit an in-process sandbox estate.
@@ -56,11 +62,41 @@ type Sandbox struct {
 	Latency time.Duration `yaml:"latency"`
 }
 
-// History configures the run history database.
+// History configures the run history database: an SQLite file (path) for
+// one agent, or a PostgreSQL database (dsn) that a fleet of agents shares.
 type History struct {
-	Path     string `yaml:"path"`
-	KeepRuns int    `yaml:"keep_runs"`
-	KeepDays int    `yaml:"keep_days"`
+	Path string `yaml:"path"`
+	// DSN is a postgres:// URL without the password, which comes from the
+	// environment variable PasswordEnv names or the file PasswordFile.
+	DSN          string `yaml:"dsn"`
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+	KeepRuns     int    `yaml:"keep_runs"`
+	KeepDays     int    `yaml:"keep_days"`
+}
+
+// Configured reports whether a history database is given.
+func (h History) Configured() bool { return h.Path != "" || h.DSN != "" }
+
+// Password reads the PostgreSQL password from password_env or
+// password_file; empty when neither is given (the driver then looks in
+// PGPASSWORD and ~/.pgpass as libpq does).
+func (h History) Password() (string, error) {
+	switch {
+	case h.PasswordEnv != "":
+		v, ok := os.LookupEnv(h.PasswordEnv)
+		if !ok {
+			return "", fmt.Errorf("history.password_env: %s is not set", h.PasswordEnv)
+		}
+		return v, nil
+	case h.PasswordFile != "":
+		data, err := os.ReadFile(h.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("history.password_file: %w", err)
+		}
+		return strings.TrimRight(string(data), "\r\n"), nil
+	}
+	return "", nil
 }
 
 // maxKeepDays bounds keep_days to a century: more overflowed the age cut
@@ -121,6 +157,8 @@ func init() {
 	sections["schedules"] = decodeInto(func(c *Config) any { return &c.Schedules })
 	sections["outputs"] = decodeInto(func(c *Config) any { return &c.Outputs })
 	sections["exit"] = decodeInto(func(c *Config) any { c.Exit = &risk.ExitFile{}; return c.Exit })
+	sections["shard"] = decodeInto(func(c *Config) any { return &c.Shard })
+	sections["shards"] = decodeInto(func(c *Config) any { return &c.Shards })
 }
 
 type loader struct {
@@ -345,6 +383,20 @@ func (c *Config) validate(data []byte) error {
 	if c.Limits.Concurrency < 0 || c.Limits.PerAccount < 0 {
 		return fail("limits", "concurrency and per_account must not be negative")
 	}
+	if c.Shard != "" {
+		if c.Shards != 0 {
+			return fail("shard", "give shard (K/N) or shards (N, with JOB_COMPLETION_INDEX), not both")
+		}
+		if _, err := agent.ParseShard(c.Shard); err != nil {
+			return fail("shard", err.Error())
+		}
+	}
+	if c.Shards < 0 || c.Shards > agent.MaxShards {
+		return fail("shards", fmt.Sprintf("%d: want from 1 to %d", c.Shards, agent.MaxShards))
+	}
+	if err := c.History.validate(c.File); err != nil {
+		return err
+	}
 	if len(c.Providers) == 0 && c.Sandbox.Estate == "" {
 		return fail("providers", "no provider is configured (and no sandbox estate)")
 	}
@@ -356,10 +408,59 @@ func (c *Config) ForAgent() error {
 	if len(c.Schedules) == 0 {
 		return &yamlfile.Error{File: c.File, Field: "schedules", Msg: "the agent needs at least one schedule, e.g. {name: nightly, cron: \"0 2 * * *\"}"}
 	}
-	if c.History.Path == "" {
-		return &yamlfile.Error{File: c.File, Field: "history.path", Msg: "the agent needs a history database path, e.g. /var/lib/reachaudit/history.db"}
+	if c.Shard != "" || c.Shards != 0 {
+		return &yamlfile.Error{File: c.File, Field: "shard", Msg: "shard and shards split one scan across agents ('reachaudit scan'); an agent's schedules scan the whole estate"}
+	}
+	if !c.History.Configured() {
+		return &yamlfile.Error{File: c.File, Field: "history.path", Msg: "the agent needs a history database: path (SQLite), e.g. /var/lib/reachaudit/history.db, or dsn (PostgreSQL)"}
 	}
 	return nil
+}
+
+// JobIndexEnv is the variable in which a Kubernetes Indexed Job gives each
+// pod its index.
+const JobIndexEnv = "JOB_COMPLETION_INDEX"
+
+// ScanShard is the shard the config's scans cover: flag (a --shard K/N,
+// which wins), else shard:, else shards: N with K from JOB_COMPLETION_INDEX
+// in env (os.Environ form; nil means the process environment). The zero
+// Shard is the whole scan.
+func (c *Config) ScanShard(flag string, env []string) (agent.Shard, error) {
+	if flag != "" {
+		return agent.ParseShard(flag)
+	}
+	if c.Shard != "" {
+		sh, err := agent.ParseShard(c.Shard)
+		if err != nil {
+			return sh, &yamlfile.Error{File: c.File, Field: "shard", Msg: err.Error()}
+		}
+		return sh, nil
+	}
+	if c.Shards == 0 {
+		return agent.Shard{}, nil
+	}
+	if env == nil {
+		env = os.Environ()
+	}
+	idx, ok := "", false
+	for _, kv := range env {
+		if k, v, found := strings.Cut(kv, "="); found && k == JobIndexEnv {
+			idx, ok = v, true
+		}
+	}
+	if !ok {
+		return agent.Shard{}, &yamlfile.Error{File: c.File, Field: "shards",
+			Msg: fmt.Sprintf("shards: %d needs %s (set by a Kubernetes Indexed Job) or --shard K/N", c.Shards, JobIndexEnv)}
+	}
+	k, err := strconv.Atoi(idx)
+	if err != nil {
+		return agent.Shard{}, fmt.Errorf("%s=%q: want a whole number", JobIndexEnv, idx)
+	}
+	sh := agent.Shard{Index: k, Count: c.Shards}
+	if err := sh.Check(); err != nil {
+		return agent.Shard{}, fmt.Errorf("%s=%d with shards: %d: %w", JobIndexEnv, k, c.Shards, err)
+	}
+	return sh, nil
 }
 
 // env overrides: REACHAUDIT_<KEY> with the key path in upper case and dots
@@ -368,9 +469,12 @@ var envKeys = map[string]func(c *Config, v string) error{
 	"LISTEN":             func(c *Config, v string) error { c.Listen = v; return nil },
 	"EMIT":               func(c *Config, v string) error { c.Emit = v; return nil },
 	"HISTORY_PATH":       func(c *Config, v string) error { c.History.Path = v; return nil },
+	"HISTORY_DSN":        func(c *Config, v string) error { c.History.DSN = v; return nil },
 	"SANDBOX_ESTATE":     func(c *Config, v string) error { c.Sandbox.Estate = v; return nil },
 	"LOG_LEVEL":          func(c *Config, v string) error { c.Log.Level = v; return nil },
 	"LOG_FORMAT":         func(c *Config, v string) error { c.Log.Format = v; return nil },
+	"SHARD":              func(c *Config, v string) error { c.Shard = v; return nil },
+	"SHARDS":             intEnv(func(c *Config) *int { return &c.Shards }),
 	"LIMITS_CONCURRENCY": intEnv(func(c *Config) *int { return &c.Limits.Concurrency }),
 	"LIMITS_PER_ACCOUNT": intEnv(func(c *Config) *int { return &c.Limits.PerAccount }),
 	"POLICY_FILE": func(c *Config, v string) error {
@@ -434,6 +538,26 @@ func (c *Config) applyEnv(env []string) error {
 				return err
 			}
 			return &yamlfile.Error{File: c.File, Field: "environment " + k, Msg: err.Error()}
+		}
+	}
+	return nil
+}
+
+func (h History) validate(file string) error {
+	fail := func(field, msg string) error { return &yamlfile.Error{File: file, Field: "history." + field, Msg: msg} }
+	switch {
+	case h.Path != "" && h.DSN != "":
+		return fail("dsn", "give path (SQLite) or dsn (PostgreSQL), not both")
+	case h.DSN == "" && (h.PasswordEnv != "" || h.PasswordFile != ""):
+		return fail("password_env", "a password is for a PostgreSQL history: give dsn too")
+	case h.PasswordEnv != "" && h.PasswordFile != "":
+		return fail("password_file", "give password_env or password_file, not both")
+	case h.KeepRuns < 0 || h.KeepDays < 0:
+		return fail("keep_runs", "keep_runs and keep_days must not be negative")
+	}
+	if h.DSN != "" {
+		if err := history.CheckDSN(h.DSN); err != nil {
+			return fail("dsn", err.Error())
 		}
 	}
 	return nil

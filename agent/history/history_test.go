@@ -60,7 +60,9 @@ func result(id string, at time.Time, buckets []providers.Bucket, findings ...ris
 	return r
 }
 
-func openStore(t *testing.T) *Store {
+// openStore opens a new, empty history for t: SQLite, or PostgreSQL while
+// TestPostgresHistory runs the same tests there.
+var openStore = func(t *testing.T) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "history.db"))
 	if err != nil {

@@ -19,12 +19,12 @@ func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int, now time.Time
 	if keepDays > 0 {
 		cutoff = now.Add(-time.Duration(keepDays) * 24 * time.Hour).UnixMilli()
 	}
-	res, err := s.db.ExecContext(ctx, `DELETE FROM runs
-		WHERE ((?1 > 0 AND seq NOT IN (SELECT seq FROM runs ORDER BY seq DESC LIMIT ?1))
-		    OR (?2 >= 0 AND started_at < ?2))
+	res, err := s.exec(ctx, `DELETE FROM runs
+		WHERE ((CAST(?1 AS BIGINT) > 0 AND seq NOT IN (SELECT seq FROM runs ORDER BY seq DESC LIMIT ?1))
+		    OR (CAST(?2 AS BIGINT) >= 0 AND started_at < CAST(?2 AS BIGINT)))
 		  AND seq NOT IN (SELECT max(seq) FROM runs WHERE status = 'ok' GROUP BY schedule)
 		  AND seq NOT IN (SELECT max(seq) FROM runs WHERE status != 'failed' GROUP BY schedule)`,
-		keepRuns, cutoff)
+		max(keepRuns, 0), cutoff)
 	if err != nil {
 		return 0, fmt.Errorf("history: prune: %w", err)
 	}
@@ -33,8 +33,7 @@ func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int, now time.Time
 		return 0, fmt.Errorf("history: prune: %w", err)
 	}
 	if n > 0 {
-		// Give the freed pages back so the file shrinks with the history.
-		if _, err := s.db.ExecContext(ctx, `PRAGMA incremental_vacuum`); err != nil {
+		if err := s.d.reclaim(ctx, s.db); err != nil {
 			return int(n), fmt.Errorf("history: vacuum: %w", err)
 		}
 	}

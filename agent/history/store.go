@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,16 +95,22 @@ func StatusOf(res *agent.Result, err error) Status {
 	return StatusOK
 }
 
-// Store is a history database. It is safe for concurrent use; one process
-// should write to a file at a time, any number may read.
+// Store is a history database: an SQLite file for one agent, or a
+// PostgreSQL database that a fleet of agents shares. It is safe for
+// concurrent use. An SQLite file takes one writing process at a time and
+// any number of readers; PostgreSQL takes any number of both.
 type Store struct {
-	db   *sql.DB
-	path string
+	db *sql.DB
+	d  *dialect
+	// where names the database in messages: the file, or the DSN (which
+	// never holds the password).
+	where string
 }
 
-// migrations[i] brings the schema from user_version i to i+1. Append only.
-var migrations = []string{
-	`CREATE TABLE runs (
+// migrations[i] brings the schema from version i to i+1, in each
+// dialect's words. Append only.
+var migrations = []migration{{
+	sqlite: `CREATE TABLE runs (
 		seq         INTEGER PRIMARY KEY AUTOINCREMENT,
 		id          TEXT    NOT NULL UNIQUE,
 		schedule    TEXT    NOT NULL,
@@ -125,10 +132,30 @@ var migrations = []string{
 	);
 	CREATE INDEX runs_by_schedule ON runs (schedule, status, seq);
 	CREATE INDEX runs_by_start ON runs (started_at);`,
-}
+	postgres: `CREATE TABLE runs (
+		seq         BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		id          TEXT    NOT NULL UNIQUE,
+		schedule    TEXT    NOT NULL,
+		started_at  BIGINT  NOT NULL, -- unix milliseconds, UTC
+		finished_at BIGINT  NOT NULL,
+		status      TEXT    NOT NULL CHECK (status IN ('ok', 'partial', 'failed')),
+		error       TEXT    NOT NULL DEFAULT '',
+		buckets     INTEGER NOT NULL DEFAULT 0,
+		findings    INTEGER NOT NULL DEFAULT 0,
+		open        INTEGER NOT NULL DEFAULT 0,
+		critical    INTEGER NOT NULL DEFAULT 0,
+		high        INTEGER NOT NULL DEFAULT 0,
+		new         INTEGER NOT NULL DEFAULT 0,
+		changed     INTEGER NOT NULL DEFAULT 0,
+		resolved    INTEGER NOT NULL DEFAULT 0,
+		result      BYTEA
+	);
+	CREATE INDEX runs_by_schedule ON runs (schedule, status, seq);
+	CREATE INDEX runs_by_start ON runs (started_at);`,
+}}
 
-// Open opens the history database at path, creating it and bringing its
-// schema up to date. The directory must exist.
+// Open opens the SQLite history database at path, creating it and bringing
+// its schema up to date. The directory must exist.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if fi, err := os.Stat(dir); err != nil {
@@ -144,44 +171,29 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("history %s: %w", path, err)
 	}
 	f.Close()
-	s, err := open(ctx, path, "")
+	s, err := openSQLite(ctx, path, "")
 	if err != nil {
 		return nil, err
 	}
-	if err := s.migrate(ctx); err != nil {
-		s.db.Close()
-		return nil, fmt.Errorf("history %s: %w", path, err)
-	}
-	return s, nil
+	return s, s.upgrade(ctx)
 }
 
-// OpenReadOnly opens an existing history database for reading, for the
-// history commands that may run while an agent writes to it.
+// OpenReadOnly opens an existing SQLite history database for reading, for
+// the history commands that may run while an agent writes to it.
 func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("history %s: %w", path, err)
 	}
-	s, err := open(ctx, path, "mode=ro&")
+	s, err := openSQLite(ctx, path, "mode=ro&")
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.version(ctx)
-	if err == nil && v > len(migrations) {
-		err = fmt.Errorf("schema version %d is newer than this program knows (%d)", v, len(migrations))
-	}
-	if err == nil && v < len(migrations) {
-		err = fmt.Errorf("schema version %d is older than this program needs (%d); run the agent once to upgrade it", v, len(migrations))
-	}
-	if err != nil {
-		s.db.Close()
-		return nil, fmt.Errorf("history %s: %w", path, err)
-	}
-	return s, nil
+	return s, s.checkVersion(ctx)
 }
 
 var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
-func open(ctx context.Context, path, mode string) (*Store, error) {
+func openSQLite(ctx context.Context, path, mode string) (*Store, error) {
 	// WAL lets readers work while the agent writes; the busy timeout makes
 	// a second writer wait instead of failing; immediate transactions take
 	// the write lock up front so two writers never deadlock on upgrade.
@@ -198,54 +210,49 @@ func open(ctx context.Context, path, mode string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("history %s: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, d: sqliteDialect, where: path}, nil
 }
 
-// Path is the database file.
-func (s *Store) Path() string { return s.path }
+// Where names the database: its file, or its DSN without a password.
+func (s *Store) Where() string { return s.where }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-func (s *Store) version(ctx context.Context) (int, error) {
-	var v int
-	err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v)
-	return v, err
-}
-
-func (s *Store) migrate(ctx context.Context) error {
-	v, err := s.version(ctx)
-	if err != nil {
-		return err
-	}
-	if v > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this program knows (%d)", v, len(migrations))
-	}
-	if v == 0 {
-		// Only takes effect before the first table exists: lets pruning
-		// give pages back to the file system.
-		if _, err := s.db.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
-			return err
-		}
-	}
-	for i := v; i < len(migrations); i++ {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
+// upgrade brings the schema up to date, closing the store on failure.
+func (s *Store) upgrade(ctx context.Context) error {
+	if err := s.d.migrate(ctx, s.db); err != nil {
+		s.db.Close()
+		return fmt.Errorf("history %s: %w", s.where, err)
 	}
 	return nil
+}
+
+// checkVersion refuses, for a reader, a schema other than this program's;
+// it closes the store on failure.
+func (s *Store) checkVersion(ctx context.Context) error {
+	v, err := s.d.version(ctx, s.db)
+	if err == nil && v > len(migrations) {
+		err = fmt.Errorf("schema version %d is newer than this program knows (%d)", v, len(migrations))
+	}
+	if err == nil && v < len(migrations) {
+		err = fmt.Errorf("schema version %d is older than this program needs (%d); run the agent once to upgrade it", v, len(migrations))
+	}
+	if err != nil {
+		s.db.Close()
+		return fmt.Errorf("history %s: %w", s.where, err)
+	}
+	return nil
+}
+
+// exec and query run a statement written with SQLite's ?N placeholders in
+// the store's dialect.
+func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return s.db.ExecContext(ctx, s.d.rebind(q), args...)
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.db.QueryContext(ctx, s.d.rebind(q), args...)
 }
 
 // Record stores run. Its ID defaults to the result's run ID, or a new one
@@ -290,11 +297,14 @@ func (s *Store) Record(ctx context.Context, run *Run) error {
 	if run.Status == "" {
 		run.Status = StatusOf(run.Result, nil)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO runs
+	err := s.d.write(ctx, s.db, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO runs
 		(id, schedule, started_at, finished_at, status, error, buckets, findings, open, critical, high, new, changed, resolved, result)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		run.ID, run.Schedule, run.StartedAt.UnixMilli(), run.FinishedAt.UnixMilli(), string(run.Status), run.Error,
-		run.Buckets, run.Findings, run.Open, run.Critical, run.High, run.New, run.Changed, run.Resolved, blob)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`),
+			run.ID, run.Schedule, run.StartedAt.UnixMilli(), run.FinishedAt.UnixMilli(), string(run.Status), run.Error,
+			run.Buckets, run.Findings, run.Open, run.Critical, run.High, run.New, run.Changed, run.Resolved, blob)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("history: record run %s: %w", run.ID, err)
 	}
@@ -307,9 +317,9 @@ const runColumns = `id, schedule, started_at, finished_at, status, error, bucket
 // limit <= 0 means all.
 func (s *Store) List(ctx context.Context, limit int) ([]Run, error) {
 	if limit <= 0 {
-		limit = -1
+		limit = math.MaxInt32
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+`, NULL FROM runs ORDER BY seq DESC LIMIT ?`, limit)
+	rows, err := s.query(ctx, `SELECT `+runColumns+`, NULL FROM runs ORDER BY seq DESC LIMIT ?1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("history: list: %w", err)
 	}
@@ -323,8 +333,9 @@ func (s *Store) Get(ctx context.Context, runID string) (*Run, error) {
 	if runID == "" {
 		return nil, fmt.Errorf("history: %w: empty run ID", ErrNotFound)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+`, result FROM runs
-		WHERE id = ?1 OR substr(id, 1, length(?1)) = ?1 ORDER BY id = ?1 DESC, seq DESC LIMIT 2`, runID)
+	rows, err := s.query(ctx, `SELECT `+runColumns+`, result FROM runs
+		WHERE id = CAST(?1 AS TEXT) OR substr(id, 1, length(CAST(?1 AS TEXT))) = CAST(?1 AS TEXT)
+		ORDER BY id = CAST(?1 AS TEXT) DESC, seq DESC LIMIT 2`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("history: get %s: %w", runID, err)
 	}
@@ -345,8 +356,8 @@ func (s *Store) Get(ctx context.Context, runID string) (*Run, error) {
 // first, with their results; schedule, when not empty, restricts them to
 // that schedule's runs.
 func (s *Store) Latest(ctx context.Context, schedule string, n int) ([]Run, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+`, result FROM runs
-		WHERE status != 'failed' AND (?1 = '' OR schedule = ?1) ORDER BY seq DESC LIMIT ?2`, schedule, n)
+	rows, err := s.query(ctx, `SELECT `+runColumns+`, result FROM runs
+		WHERE status != 'failed' AND (CAST(?1 AS TEXT) = '' OR schedule = CAST(?1 AS TEXT)) ORDER BY seq DESC LIMIT ?2`, schedule, n)
 	if err != nil {
 		return nil, fmt.Errorf("history: latest: %w", err)
 	}
@@ -372,15 +383,15 @@ func (s *Store) Before(ctx context.Context, runID string) (*Run, error) {
 		return nil, err
 	}
 	var seq int64
-	if err := s.db.QueryRowContext(ctx, `SELECT seq FROM runs WHERE id = ?`, run.ID).Scan(&seq); err != nil {
+	if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT seq FROM runs WHERE id = ?1`), run.ID).Scan(&seq); err != nil {
 		return nil, fmt.Errorf("history: %s: %w", run.ID, err)
 	}
 	return s.baseline(ctx, run.Schedule, seq)
 }
 
 func (s *Store) baseline(ctx context.Context, schedule string, before int64) (*Run, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+runColumns+`, result FROM runs
-		WHERE schedule = ?1 AND status != 'failed' AND (?2 < 0 OR seq < ?2)
+	rows, err := s.query(ctx, `SELECT `+runColumns+`, result FROM runs
+		WHERE schedule = ?1 AND status != 'failed' AND (CAST(?2 AS BIGINT) < 0 OR seq < CAST(?2 AS BIGINT))
 		ORDER BY status = 'ok' DESC, seq DESC LIMIT 1`, schedule, before)
 	if err != nil {
 		return nil, fmt.Errorf("history: baseline of %q: %w", schedule, err)

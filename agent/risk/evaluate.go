@@ -43,8 +43,8 @@ type Gap struct {
 // materialWarning is how far ahead BLK-004 looks at imported key material.
 const materialWarning = 30 * 24 * time.Hour
 
-// Evaluate runs the catalogue over the buckets and returns the findings,
-// sorted by severity (highest first), rule, provider, account, bucket, id.
+// Evaluate runs the catalogue over the buckets and returns the findings in
+// SortFindings' order.
 // It reads only the records: no I/O, no provider-specific facts.
 func Evaluate(buckets []providers.Bucket, p Policy, opts Options) []Finding {
 	j := newJudge(buckets, p, opts)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/config"
-	"github.com/reachaudit/reachaudit/agent/history"
 	"github.com/reachaudit/reachaudit/agent/schedule"
 	"github.com/reachaudit/reachaudit/internal/yamlfile"
 )
@@ -50,9 +49,13 @@ flushes the outputs and exits 0.`,
 				return err
 			}
 			ctx := cmd.Context()
-			store, err := history.Open(ctx, cfg.History.Path)
+			store, err := openHistory(ctx, cfg.History, false)
 			if err != nil {
-				return &yamlfile.Error{File: cfg.File, Field: "history.path", Msg: err.Error()}
+				field := "history.path"
+				if cfg.History.DSN != "" {
+					field = "history.dsn"
+				}
+				return &yamlfile.Error{File: cfg.File, Field: field, Msg: err.Error()}
 			}
 			defer store.Close()
 			outs, err := openOutputs(cfg, log)
@@ -85,8 +88,8 @@ flushes the outputs and exits 0.`,
 					if err := next.ForAgent(); err != nil {
 						return nil, err
 					}
-					if next.History.Path != cfg.History.Path || next.Listen != cfg.Listen || !reflect.DeepEqual(next.Outputs, cfg.Outputs) {
-						log.Warn("history.path, listen and outputs change only on restart; the running ones stay")
+					if next.History.Path != cfg.History.Path || next.History.DSN != cfg.History.DSN || next.Listen != cfg.Listen || !reflect.DeepEqual(next.Outputs, cfg.Outputs) {
+						log.Warn("history.path, history.dsn, listen and outputs change only on restart; the running ones stay")
 					}
 					return plans.build(sbCtx, next)
 				},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,30 +13,58 @@ import (
 	"github.com/reachaudit/reachaudit/agent/history"
 )
 
-// historyFlags locate the history database: --db, or the config's
-// history.path.
+// historyFlags locate the history database: --db (SQLite), --dsn
+// (PostgreSQL), or the config's history.
 type historyFlags struct {
-	db, config string
+	db, dsn, config string
 }
 
 func (h *historyFlags) add(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVar(&h.db, "db", "", "history database file")
-	cmd.PersistentFlags().StringVarP(&h.config, "config", "c", "", "config file whose history.path to read")
+	cmd.PersistentFlags().StringVar(&h.db, "db", "", "history database file (SQLite)")
+	cmd.PersistentFlags().StringVar(&h.dsn, "dsn", "", "history database URL, postgres://user@host/db (password from PGPASSWORD or ~/.pgpass)")
+	cmd.PersistentFlags().StringVarP(&h.config, "config", "c", "", "config file whose history (path or dsn) to read")
 }
 
 func (h *historyFlags) open(cmd *cobra.Command) (*history.Store, error) {
-	path := h.db
-	if path == "" && h.config != "" {
+	var hc config.History
+	switch {
+	case h.db != "" && h.dsn != "":
+		return nil, usageError{fmt.Errorf("give --db or --dsn, not both")}
+	case h.db != "":
+		hc.Path = h.db
+	case h.dsn != "":
+		hc.DSN = h.dsn
+	case h.config != "":
 		cfg, err := config.Load(h.config, nil)
 		if err != nil {
 			return nil, err
 		}
-		path = cfg.History.Path
+		hc = cfg.History
 	}
-	if path == "" {
-		return nil, usageError{fmt.Errorf("give --db FILE or --config FILE with history.path")}
+	if !hc.Configured() {
+		return nil, usageError{fmt.Errorf("give --db FILE, --dsn URL or --config FILE with history.path or history.dsn")}
 	}
-	return history.OpenReadOnly(cmd.Context(), path)
+	return openHistory(cmd.Context(), hc, true)
+}
+
+// openHistory opens the history a config names: SQLite at path, or
+// PostgreSQL at dsn with the password from password_env or password_file.
+// Readers open it read-only.
+func openHistory(ctx context.Context, h config.History, readOnly bool) (*history.Store, error) {
+	if h.Path != "" {
+		if readOnly {
+			return history.OpenReadOnly(ctx, h.Path)
+		}
+		return history.Open(ctx, h.Path)
+	}
+	pw, err := h.Password()
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if readOnly {
+		return history.OpenPostgresReadOnly(ctx, h.DSN, pw)
+	}
+	return history.OpenPostgres(ctx, h.DSN, pw)
 }
 
 func newHistoryCmd() *cobra.Command {

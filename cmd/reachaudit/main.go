@@ -138,7 +138,7 @@ then it flags what a provider controlled from a foreign jurisdiction could block
 	root.PersistentFlags().String("log-level", "", "log level: debug, info, warn, error (default warn for one-shot commands, info for agent)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newDemoCmd(), newScanCmd(), newAgentCmd(), newRulesCmd(), newVersionCmd(),
-		newSandboxCmd(), newHistoryCmd(), newRenewalCmd())
+		newSandboxCmd(), newHistoryCmd(), newRenewalCmd(), newMergeCmd())
 	usageArgs(root)
 	return root
 }
