@@ -111,6 +111,22 @@ func Merge(shards []*Result) (*Result, error) {
 		sort.Slice(list, func(i, j int) bool { return list[i].Op < list[j].Op })
 		out.Summary.APICalls[prov] = list
 	}
+	// Each account's pace was measured by the one shard that scanned it;
+	// throttling answers add up across shards.
+	for _, r := range shards {
+		for k, p := range r.Summary.Pace {
+			if out.Summary.Pace == nil {
+				out.Summary.Pace = map[string]Pace{}
+			}
+			out.Summary.Pace[k] = p
+		}
+		for prov, n := range r.Summary.Throttled {
+			if out.Summary.Throttled == nil {
+				out.Summary.Throttled = map[string]int{}
+			}
+			out.Summary.Throttled[prov] += n
+		}
+	}
 	if out.FinishedAt.IsZero() {
 		out.FinishedAt = time.Now().UTC()
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/reachaudit/reachaudit/providers/sandbox"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/alibabaemu"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/awsemu"
+	_ "github.com/reachaudit/reachaudit/providers/sandbox/azureemu"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/gcpemu"
 )
 

@@ -25,6 +25,9 @@ var inputs = map[string][]string{
 	"HYG-002": {providers.FieldRedundancy, providers.FieldCopies},
 	// UNK-001 fires on the unknown itself; it resolves when the field is read.
 	"UNK-001": {},
+	// UNK-002 fires on an account that could not be listed; it resolves
+	// when the account is listed again.
+	"UNK-002": {},
 }
 
 // Undecided returns the fields among rule's inputs that b could not read:

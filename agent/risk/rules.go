@@ -204,6 +204,7 @@ var catalogue = []Rule{
 		Description: "The buckets of an account, project or region the scan was asked to cover could not be listed (or the account could not be entered), so nothing in it was audited; its absence from the findings is not a clean result. The finding names the API, the error and the permission to grant.",
 		LegalBasis:  none,
 		Remediation: "Grant {permission} to the identity the audit runs as, so that {api} can list {bucket}; until then nothing in it is audited.",
+		KeyFacts:    []string{"account", "permission", "api", "error"},
 	},
 }
 
