@@ -119,7 +119,15 @@ func writeScenarioTable(t *tableWriter, r *agent.Result) {
 	t.printf("\n%s\n", t.style(ansiBold, "SCENARIOS"))
 	for i := range r.Scenarios {
 		sc := &r.Scenarios[i]
-		t.printf("  %s\n", t.style(ansiBold, termSafe(scenarioHeadline(sc, r.Policy.Exit))))
+		// The headline's clauses go on lines of their own, so that what is
+		// lost, what survives and the exit all fit the width.
+		for k, part := range strings.Split(scenarioHeadline(sc, r.Policy.Exit), "; ") {
+			indent := "  "
+			if k > 0 {
+				indent = "    "
+			}
+			t.line(seg{text: indent}, seg{style: ansiBold, text: part})
+		}
 		for _, eh := range effectHeadings {
 			var rows []scenario.Bucket
 			for _, b := range sc.Buckets {
@@ -136,11 +144,11 @@ func writeScenarioTable(t *tableWriter, r *agent.Result) {
 					t.printf("      %s\n", t.style(ansiDim, fmt.Sprintf("… and %d more (see --format json)", len(rows)-k)))
 					break
 				}
-				line := fmt.Sprintf("      %12s  %s", formatBytes(b.Bytes), termSafe(resourceName(b.Provider, b.Account, b.Bucket)))
+				segs := []seg{{text: fmt.Sprintf("      %12s  %s", formatBytes(b.Bytes), resourceName(b.Provider, b.Account, b.Bucket))}}
 				if b.Copy != "" {
-					line += "  → " + termSafe(b.Copy)
+					segs = append(segs, seg{text: "  → " + b.Copy})
 				}
-				t.printf("%s\n", line)
+				t.line(segs...)
 			}
 		}
 	}

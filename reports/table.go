@@ -443,11 +443,11 @@ func (t *tableWriter) coverage(r *agent.Result) {
 	}
 	switch s.CoverageState {
 	case agent.CoverageNone:
-		t.printf("%s: no account it was asked to cover could be listed; 0 buckets is not a clean result\n",
-			t.style(severityStyle[risk.Critical], "NOTHING AUDITED"))
+		t.line(seg{style: severityStyle[risk.Critical], text: "NOTHING AUDITED"},
+			seg{text: ": no account it was asked to cover could be listed; 0 buckets is not a clean result"})
 	case agent.CoveragePartial:
-		t.printf("%s: some accounts could not be listed (UNK-002); nothing in them was audited\n",
-			t.style(severityStyle[risk.High], "PARTIAL COVERAGE"))
+		t.line(seg{style: severityStyle[risk.High], text: "PARTIAL COVERAGE"},
+			seg{text: ": some accounts could not be listed (UNK-002), so nothing in them was audited"})
 	}
 	for _, name := range sortedKeys(s.Coverage) {
 		c := s.Coverage[name]

@@ -112,9 +112,14 @@ func TestTableHasNoNoise(t *testing.T) {
 	}
 	// A bucket is named once: as the header of its findings, or on the
 	// line of its only finding, or in the list of buckets without findings.
+	// (The scenarios before the findings name the buckets each would hit.)
+	findings := text
+	if i := strings.Index(text, "FINDINGS BY BUCKET"); i >= 0 {
+		findings = text[i:]
+	}
 	for _, b := range r.Buckets {
 		name := resourceName(b.Provider, b.Account, b.Name) + " "
-		if n := strings.Count(text+"\n", name); n != 2 && n != 1 {
+		if n := strings.Count(findings+"\n", name); n != 2 && n != 1 {
 			t.Errorf("%s named %d times", name, n)
 		}
 	}

@@ -12,8 +12,9 @@ import (
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/providers"
-	_ "github.com/reachaudit/reachaudit/providers/aws" // s3:// for the declared copy
-	_ "github.com/reachaudit/reachaudit/providers/gcp" // the declarations name GCP contracts too
+	_ "github.com/reachaudit/reachaudit/providers/aws"   // s3:// for the declared copy
+	_ "github.com/reachaudit/reachaudit/providers/azure" // contracts.azure in the demo's declarations
+	_ "github.com/reachaudit/reachaudit/providers/gcp"   // the declarations name GCP contracts too
 	"github.com/reachaudit/reachaudit/providers/sandbox"
 )
 

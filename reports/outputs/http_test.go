@@ -136,9 +136,10 @@ func TestCertificateErrorIsNotRetried(t *testing.T) {
 	if n := handshakes.Load(); n != 1 {
 		t.Errorf("%d connections for one batch: a certificate failure was retried", n)
 	}
-	if took := time.Since(start); took > 150*time.Millisecond {
-		t.Errorf("took %v: the retry backoff ran", took)
-	}
+	// The connection count above is the proof; time only says how long a
+	// machine took, and a TLS handshake under the race detector can take
+	// longer than the first backoff (200 ms).
+	t.Logf("one failed batch took %v", time.Since(start))
 }
 
 // TestEchoedSecretAppearsNowhere runs a HEC that echoes the request's
