@@ -70,7 +70,7 @@ func TestOutputsThatCannotOpenFailBeforeTheScan(t *testing.T) {
 			cfg := filepath.Join(dir, "scan.yaml")
 			os.WriteFile(cfg, []byte(fmt.Sprintf("providers:\n  aws:\n    accounts: [\"111122223333\"]\n    regions: [us-east-1]\n    endpoint: %q\noutputs:\n  - %s\n", cloud.URL, tc.output)), 0o600)
 			out := filepath.Join(dir, "report.json")
-			code, stderr := run(t, "scan", "--config", cfg, "--format", "json", "--out", out)
+			code, stderr := run(t, "scan", "--allow-partial", "--config", cfg, "--format", "json", "--out", out)
 			if code != exitUsage || !strings.Contains(stderr, tc.want) {
 				t.Errorf("exit %d, stderr %q; want exit 2 naming %q", code, stderr, tc.want)
 			}
@@ -103,7 +103,7 @@ outputs:
   - {type: syslog, address: "tcp://%s", format: ocsf, timeout: 1s, spool: {dir: %q}}
 `, down, spoolDir)), 0o644)
 	out := filepath.Join(dir, "report.json")
-	scan := []string{"scan", "--config", cfg, "--format", "json", "--out", out}
+	scan := []string{"scan", "--allow-partial", "--config", cfg, "--format", "json", "--out", out}
 
 	// Unlimited runs fill the spool past what the limit will allow.
 	code, stderr := runProcess(t, "true", scan...)

@@ -95,7 +95,7 @@ func TestDemoEstateUnderUSAdversary(t *testing.T) {
 		"northwind-analytics-public-site":  {"EXP-006"},
 		"northwind-analytics-partner-feed": {"EXP-008"},
 		"northwind-analytics-models":       {"UNK-001"},
-		"northwind-analytics-features":     {"UNK-001", "UNK-001"},
+		"northwind-analytics-features":     {"UNK-001"},
 		"northwind-analytics-scratch":      {"HYG-001"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
