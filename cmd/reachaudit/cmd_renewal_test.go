@@ -5,37 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // `reachaudit renewal --provider alibaba` on the demo gives the pack the
 // golden file holds.
 func TestRenewalDemoJSONGolden(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "pack.json")
-	if code, stderr := run(t, "renewal", "--provider", "alibaba", "--format", "json", "--out", out); code != 0 {
-		t.Fatalf("renewal exited %d: %s", code, stderr)
-	}
-	got, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range volatile {
-		got = v.re.ReplaceAll(got, []byte(v.with))
-	}
-	golden := filepath.Join("testdata", "renewal-alibaba.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("renewal pack differs from %s (-want +got):\n%s", golden, diff)
-	}
+	checkGolden(t, "renewal-alibaba.golden.json", "renewal", "--provider", "alibaba", "--format", "json")
 }
 
 func TestRenewalUsage(t *testing.T) {

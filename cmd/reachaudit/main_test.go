@@ -89,9 +89,16 @@ var volatile = []struct {
 }
 
 func TestDemoJSONGolden(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "demo.json")
-	if code, stderr := run(t, "demo", "--format", "json", "--out", out); code != 0 {
-		t.Fatalf("demo exited %d: %s", code, stderr)
+	checkGolden(t, "demo.golden.json", "demo", "--format", "json")
+}
+
+// checkGolden runs the command with --out, masks what changes from run to
+// run and compares the file with testdata/golden (rewritten with -update).
+func checkGolden(t *testing.T, golden string, args ...string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out")
+	if code, stderr := run(t, append(args, "--out", out)...); code != 0 {
+		t.Fatalf("%s exited %d: %s", args[0], code, stderr)
 	}
 	got, err := os.ReadFile(out)
 	if err != nil {
@@ -100,7 +107,7 @@ func TestDemoJSONGolden(t *testing.T) {
 	for _, v := range volatile {
 		got = v.re.ReplaceAll(got, []byte(v.with))
 	}
-	golden := filepath.Join("testdata", "demo.golden.json")
+	golden = filepath.Join("testdata", golden)
 	if *update {
 		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -111,7 +118,7 @@ func TestDemoJSONGolden(t *testing.T) {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("demo JSON differs from %s (-want +got):\n%s", golden, diff)
+		t.Errorf("%s output differs from %s (-want +got):\n%s", args[0], golden, diff)
 	}
 }
 
