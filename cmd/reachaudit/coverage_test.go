@@ -48,6 +48,17 @@ func TestCoverageExitCodes(t *testing.T) {
         - {name: acme-notebooks, location: us-central1, versioning: true, deny: [storage.buckets.list]}
 `)
 	partial := write("partial.yaml", "sandbox: {estate: partial-estate.yaml}\n")
+	// An organisation whose management account may not list it: the
+	// members are never found, so nothing is audited.
+	write("org-denied-estate.yaml", `aws:
+  organization:
+    deny: [ListAccounts]
+  accounts:
+    - id: "111122223333"
+      buckets:
+        - {name: acme-org-member, region: us-east-1, versioning: Enabled}
+`)
+	orgDenied := write("org-denied.yaml", "sandbox: {estate: org-denied-estate.yaml}\n")
 
 	tests := []struct {
 		name    string
@@ -57,16 +68,20 @@ func TestCoverageExitCodes(t *testing.T) {
 		// the document's coverage state and the accounts its UNK-002s name
 		state  string
 		unk002 []string
+		// the API and permission every UNK-002 names, where it matters
+		api, permission string
 	}{
-		{"no credentials", []string{"scan", "--config", noCreds}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"aws:111122223333"}},
-		{"no credentials and no account named", []string{"scan", "--config", noCredsDefault}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"aws:*"}},
-		{"an endpoint nobody listens on", []string{"scan", "--config", deadEndpoint}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"gcp:acme-prod"}},
-		{"nothing listed fails even where --fail-on would pass", []string{"scan", "--config", noCreds, "--fail-on", "critical"}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"aws:111122223333"}},
-		{"nothing listed fails rather than exit 3", []string{"scan", "--config", deadEndpoint, "--fail-on", "high", "--allow-partial"}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"gcp:acme-prod"}},
-		{"partial coverage fails", []string{"scan", "--config", partial}, exitFailure, "partial audit: gcp acme-research", agent.CoveragePartial, []string{"gcp:acme-research"}},
-		{"partial coverage allowed", []string{"scan", "--config", partial, "--allow-partial"}, exitOK, "", agent.CoveragePartial, []string{"gcp:acme-research"}},
-		{"partial coverage allowed: UNK-002 meets --fail-on high", []string{"scan", "--config", partial, "--allow-partial", "--fail-on", "high"}, exitFindings, "at or above high", agent.CoveragePartial, []string{"gcp:acme-research"}},
-		{"partial coverage allowed: nothing at critical", []string{"scan", "--config", partial, "--allow-partial", "--fail-on", "critical"}, exitOK, "", agent.CoveragePartial, []string{"gcp:acme-research"}},
+		{"no credentials", []string{"scan", "--config", noCreds}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"aws:111122223333"}, "", ""},
+		{"no credentials and no account named", []string{"scan", "--config", noCredsDefault}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"aws:*"}, "", ""},
+		{"an endpoint nobody listens on", []string{"scan", "--config", deadEndpoint}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"gcp:acme-prod"}, "", ""},
+		{"nothing listed fails even where --fail-on would pass", []string{"scan", "--config", noCreds, "--fail-on", "critical"}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"aws:111122223333"}, "", ""},
+		{"nothing listed fails rather than exit 3", []string{"scan", "--config", deadEndpoint, "--fail-on", "high", "--allow-partial"}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"gcp:acme-prod"}, "", ""},
+		{"partial coverage fails", []string{"scan", "--config", partial}, exitFailure, "partial audit: gcp acme-research", agent.CoveragePartial, []string{"gcp:acme-research"}, "", ""},
+		{"partial coverage allowed", []string{"scan", "--config", partial, "--allow-partial"}, exitOK, "", agent.CoveragePartial, []string{"gcp:acme-research"}, "", ""},
+		{"partial coverage allowed: UNK-002 meets --fail-on high", []string{"scan", "--config", partial, "--allow-partial", "--fail-on", "high"}, exitFindings, "at or above high", agent.CoveragePartial, []string{"gcp:acme-research"}, "", ""},
+		{"partial coverage allowed: nothing at critical", []string{"scan", "--config", partial, "--allow-partial", "--fail-on", "critical"}, exitOK, "", agent.CoveragePartial, []string{"gcp:acme-research"}, "", ""},
+		{"the organisation cannot be listed", []string{"scan", "--config", orgDenied, "--allow-partial"}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"aws:*"},
+			"organizations:ListAccounts", "organizations:ListAccounts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +112,9 @@ func TestCoverageExitCodes(t *testing.T) {
 				got = append(got, f.Provider+":"+f.Account)
 				if f.Bucket != "*" || f.Severity.String() != "high" || f.Evidence["api"] == "" || f.Evidence["error"] == "" {
 					t.Errorf("UNK-002 %+v", f)
+				}
+				if tt.api != "" && (f.Evidence["api"] != tt.api || f.Evidence["permission"] != tt.permission) {
+					t.Errorf("UNK-002 names %v and %v, want %s and %s", f.Evidence["api"], f.Evidence["permission"], tt.api, tt.permission)
 				}
 			}
 			if strings.Join(got, ",") != strings.Join(tt.unk002, ",") {

@@ -20,6 +20,16 @@ const (
 	sourceOUs          = "organizations:ListAccountsForParent"
 )
 
+// The Organizations calls discovery makes, each granted by the action of
+// the same name (iam-policy.json).
+const (
+	opListAccounts          = "ListAccounts"
+	opListAccountsForParent = "ListAccountsForParent"
+	opListChildren          = "ListChildren"
+)
+
+var orgOps = []string{opListAccounts, opListAccountsForParent, opListChildren}
+
 // organizationAccounts lists the organisation's ACTIVE member accounts,
 // from the whole organisation or under the configured OUs (recursively),
 // less exclude_accounts. It is called with the base credentials, which
@@ -78,11 +88,11 @@ func (p *Provider) listAccounts(ctx context.Context, client *organizations.Clien
 	var out []orgtypes.Account
 	pager := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
 	for pager.HasMorePages() {
-		page, err := call(ctx, p, "ListAccounts", func(ctx context.Context) (*organizations.ListAccountsOutput, error) {
+		page, err := call(ctx, p, opListAccounts, func(ctx context.Context) (*organizations.ListAccountsOutput, error) {
 			return pager.NextPage(ctx)
 		})
 		if err != nil {
-			return nil, orgError("ListAccounts", err)
+			return nil, orgError(opListAccounts, err)
 		}
 		out = append(out, page.Accounts...)
 	}
@@ -98,11 +108,11 @@ func (p *Provider) accountsUnder(ctx context.Context, client *organizations.Clie
 	var out []orgtypes.Account
 	accts := organizations.NewListAccountsForParentPaginator(client, &organizations.ListAccountsForParentInput{ParentId: aws.String(parent)})
 	for accts.HasMorePages() {
-		page, err := call(ctx, p, "ListAccountsForParent", func(ctx context.Context) (*organizations.ListAccountsForParentOutput, error) {
+		page, err := call(ctx, p, opListAccountsForParent, func(ctx context.Context) (*organizations.ListAccountsForParentOutput, error) {
 			return accts.NextPage(ctx)
 		})
 		if err != nil {
-			return nil, orgError("ListAccountsForParent", err)
+			return nil, orgError(opListAccountsForParent, err)
 		}
 		out = append(out, page.Accounts...)
 	}
@@ -110,11 +120,11 @@ func (p *Provider) accountsUnder(ctx context.Context, client *organizations.Clie
 		ParentId: aws.String(parent), ChildType: orgtypes.ChildTypeOrganizationalUnit})
 	var ous []string
 	for children.HasMorePages() {
-		page, err := call(ctx, p, "ListChildren", func(ctx context.Context) (*organizations.ListChildrenOutput, error) {
+		page, err := call(ctx, p, opListChildren, func(ctx context.Context) (*organizations.ListChildrenOutput, error) {
 			return children.NextPage(ctx)
 		})
 		if err != nil {
-			return nil, orgError("ListChildren", err)
+			return nil, orgError(opListChildren, err)
 		}
 		for _, c := range page.Children {
 			ous = append(ous, aws.ToString(c.Id))

@@ -36,15 +36,20 @@ func TestIAMPolicyGrantsWhatThePluginCalls(t *testing.T) {
 			t.Errorf("statement %s: effect %q", s.Sid, s.Effect)
 		}
 		for _, a := range s.Action {
-			if !regexp.MustCompile(`^(s3|kms|cloudwatch):(Get|List|Describe)[A-Za-z]+$`).MatchString(a) {
+			if !regexp.MustCompile(`^((s3|kms|cloudwatch|organizations):(Get|List|Describe)[A-Za-z]+|sts:AssumeRole)$`).MatchString(a) {
 				t.Errorf("%s is not a read action", a)
 			}
 			granted = append(granted, a)
 		}
 	}
 	// What the plugin calls: the reads it names in unknowns, plus the
-	// listing, the probe (ListBucket; GetObject for a canary) and KMS.
-	want := []string{"s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetObject", "kms:DescribeKey", "cloudwatch:GetMetricData"}
+	// listing, the probe (ListBucket; GetObject for a canary), KMS, the
+	// organisation's listing and the role it assumes in each member.
+	want := []string{"s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetObject", "kms:DescribeKey", "cloudwatch:GetMetricData",
+		"sts:AssumeRole"}
+	for _, op := range orgOps {
+		want = append(want, "organizations:"+op)
+	}
 	for _, op := range s3ops {
 		if !slices.Contains(want, op.permission) {
 			want = append(want, op.permission)
