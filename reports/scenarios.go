@@ -2,8 +2,6 @@ package reports
 
 import (
 	"fmt"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/dustin/go-humanize"
@@ -34,74 +32,6 @@ func bucketSize(b *providers.Bucket) string {
 	return formatBytes(&b.Size.Bytes)
 }
 
-// scenarioHeadline says in one line what the event costs: "Ban of
-// alibaba: 9 buckets, 4.1 TB lost with no surviving copy; 2 survive at
-// aws; exit 6.2 TB ≈ 13.8 h at 1 Gbit/s".
-func scenarioHeadline(sc *scenario.Scenario, exit scenario.Exit) string {
-	t := sc.Totals
-	if t.BucketsHit == 0 {
-		return sc.Title + ": no bucket is hit"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d bucket%s", sc.Title, t.BucketsHit, plural(t.BucketsHit))
-	if t.ExposedBuckets > 0 {
-		fmt.Fprintf(&b, ", %s exposed (%d bucket%s)", humanize.Bytes(uint64(t.ExposedBytes)), t.ExposedBuckets, plural(t.ExposedBuckets))
-	}
-	if t.LostBuckets > 0 || t.SurvivesBuckets > 0 {
-		fmt.Fprintf(&b, ", %s lost with no surviving copy (%d bucket%s)", humanize.Bytes(uint64(t.LostBytes)), t.LostBuckets, plural(t.LostBuckets))
-	}
-	if t.SurvivesBuckets > 0 {
-		fmt.Fprintf(&b, "; %d survive", t.SurvivesBuckets)
-		if at := survivorProviders(sc); at != "" {
-			b.WriteString(" at " + at)
-		}
-	}
-	if t.ExitBytes > 0 {
-		gbps := exit.BandwidthGbps
-		if gbps <= 0 {
-			gbps = scenario.DefaultBandwidthGbps
-		}
-		fmt.Fprintf(&b, "; exit %s ≈ %s h at %s Gbit/s", humanize.Bytes(uint64(t.ExitBytes)),
-			strconv.FormatFloat(t.ExitHours, 'f', 1, 64), humanize.Ftoa(gbps))
-		if t.ExitCost != nil {
-			fmt.Fprintf(&b, ", egress ≈ %s", humanize.CommafWithDigits(*t.ExitCost, 2))
-		}
-	}
-	if t.UnknownSizeBuckets > 0 {
-		fmt.Fprintf(&b, "; %d of unknown size, not in these sums", t.UnknownSizeBuckets)
-	}
-	return b.String()
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
-// survivorProviders names the providers whose copies save the survivors.
-func survivorProviders(sc *scenario.Scenario) string {
-	seen := map[string]bool{}
-	for _, b := range sc.Buckets {
-		if b.Effect != scenario.Survives {
-			continue
-		}
-		scheme, _, _ := strings.Cut(b.Copy, "://")
-		name := scheme
-		if pl, ok := providers.ByScheme(scheme); ok {
-			name = pl.Name
-		}
-		seen[name] = true
-	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return strings.Join(out, ", ")
-}
-
 // effectHeadings are the sub-lists of a scenario block, worst first.
 var effectHeadings = []struct{ effect, heading string }{
 	{scenario.Lost, "lost, no surviving copy"},
@@ -121,7 +51,7 @@ func writeScenarioTable(t *tableWriter, r *agent.Result) {
 		sc := &r.Scenarios[i]
 		// The headline's clauses go on lines of their own, so that what is
 		// lost, what survives and the exit all fit the width.
-		for k, part := range strings.Split(scenarioHeadline(sc, r.Policy.Exit), "; ") {
+		for k, part := range strings.Split(sc.Headline(r.Policy.Exit), "; ") {
 			indent := "  "
 			if k > 0 {
 				indent = "    "
@@ -191,7 +121,7 @@ func buildScenarios(r *agent.Result) []htmlScenario {
 	out := make([]htmlScenario, 0, len(r.Scenarios))
 	for i := range r.Scenarios {
 		sc := &r.Scenarios[i]
-		v := htmlScenario{S: sc, Headline: scenarioHeadline(sc, r.Policy.Exit)}
+		v := htmlScenario{S: sc, Headline: sc.Headline(r.Policy.Exit)}
 		vals := []struct {
 			class, label string
 			n            int64

@@ -38,25 +38,6 @@ func scenarioResult(t *testing.T) *agent.Result {
 	return r
 }
 
-func TestScenarioHeadline(t *testing.T) {
-	sc := scenario.Scenario{Title: "Ban of alibaba", Totals: scenario.Totals{
-		BucketsHit: 11, LostBuckets: 9, LostBytes: 4.1e12, SurvivesBuckets: 2, ExitBytes: 6.2e12, ExitHours: 13.78,
-	}, Buckets: []scenario.Bucket{{Effect: scenario.Survives, Copy: "s3://orders-archive"}}}
-	want := "Ban of alibaba: 11 buckets, 4.1 TB lost with no surviving copy (9 buckets); 2 survive at aws; exit 6.2 TB ≈ 13.8 h at 1 Gbit/s"
-	if got := scenarioHeadline(&sc, scenario.Exit{BandwidthGbps: 1}); got != want {
-		t.Errorf("headline\n got %s\nwant %s", got, want)
-	}
-	cost := 434.0
-	sc.Totals.ExitCost, sc.Totals.UnknownSizeBuckets = &cost, 3
-	if got := scenarioHeadline(&sc, scenario.Exit{}); !strings.HasSuffix(got, "egress ≈ 434.00; 3 of unknown size, not in these sums") {
-		t.Errorf("headline with cost and unknowns: %s", got)
-	}
-	none := scenario.Scenario{Title: "Loss of gcp region x"}
-	if got := scenarioHeadline(&none, scenario.Exit{}); got != "Loss of gcp region x: no bucket is hit" {
-		t.Errorf("headline of a miss: %s", got)
-	}
-}
-
 // The table opens with the scenarios, before any finding.
 func TestScenarioTableComesFirst(t *testing.T) {
 	var buf bytes.Buffer

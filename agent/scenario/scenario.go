@@ -93,7 +93,6 @@ func (s Scenario) Surviving() int64 {
 
 func evaluate(s Spec, bs []providers.Bucket, idx index, exit Exit) Scenario {
 	sc := Scenario{Spec: s.String(), Title: s.Title(), Buckets: []Bucket{}}
-	exitBy := map[string]int64{}
 	for i := range bs {
 		b := &bs[i]
 		p := idx.placeOf(b)
@@ -119,45 +118,72 @@ func evaluate(s Spec, bs []providers.Bucket, idx index, exit Exit) Scenario {
 				e.Effect, e.Copy = Survives, c
 			}
 		}
-		sc.Totals.BucketsHit++
-		if e.Bytes == nil {
-			sc.Totals.UnknownSizeBuckets++
-		}
+		sc.Buckets = append(sc.Buckets, e)
+	}
+	sc.Totals = totals(s.Kind, sc.Buckets, exit)
+	sortBuckets(sc.Buckets)
+	return sc
+}
+
+// totals sums what a scenario does to the buckets it hits.
+func totals(kind string, bs []Bucket, exit Exit) Totals {
+	var t Totals
+	exitBy := map[string]int64{}
+	for _, e := range bs {
+		t.BucketsHit++
 		known := int64(0)
-		if e.Bytes != nil {
+		if e.Bytes == nil {
+			t.UnknownSizeBuckets++
+		} else {
 			known = *e.Bytes
 		}
 		switch e.Effect {
 		case Lost:
-			sc.Totals.LostBuckets++
-			sc.Totals.LostBytes += known
+			t.LostBuckets++
+			t.LostBytes += known
 		case Survives:
-			sc.Totals.SurvivesBuckets++
+			t.SurvivesBuckets++
 		case Exposed:
-			sc.Totals.ExposedBuckets++
-			sc.Totals.ExposedBytes += known
+			t.ExposedBuckets++
+			t.ExposedBytes += known
 		}
 		// Leaving a banned or cut-off provider moves everything it holds,
 		// copies or not: the copy is what remains, not what was served.
-		if s.Kind == Ban || s.Kind == Cutoff {
-			sc.Totals.ExitBytes += known
-			exitBy[b.Provider] += known
+		if kind == Ban || kind == Cutoff {
+			t.ExitBytes += known
+			exitBy[e.Provider] += known
 		}
-		sc.Buckets = append(sc.Buckets, e)
 	}
-	sc.Totals.ExitHours = exitHours(sc.Totals.ExitBytes, exit.BandwidthGbps)
-	sc.Totals.ExitCost = exitCost(exitBy, exit.EgressPerGB)
-	sortBuckets(sc.Buckets)
-	return sc
+	t.ExitHours = exitHours(t.ExitBytes, exit.BandwidthGbps)
+	t.ExitCost = exitCost(exitBy, exit.EgressPerGB)
+	return t
+}
+
+// Scope narrows an evaluated scenario to the buckets keep accepts (one
+// provider's accounts, for a renewal pack) and sums it again. The copies
+// that save a bucket were judged over the whole estate, so a survivor
+// stays a survivor even when its copy is outside the scope.
+func (s Scenario) Scope(keep func(Bucket) bool, exit Exit) Scenario {
+	spec, err := Parse(s.Spec)
+	if err != nil {
+		// A scenario comes from a parsed spec; one that no longer parses
+		// is kept as it is rather than summed under the wrong kind.
+		return s
+	}
+	out := Scenario{Spec: s.Spec, Title: s.Title, Buckets: []Bucket{}}
+	for _, b := range s.Buckets {
+		if keep(b) {
+			out.Buckets = append(out.Buckets, b)
+		}
+	}
+	out.Totals = totals(spec.Kind, out.Buckets, exit)
+	return out
 }
 
 // exitHours is how long bytes take at gbps (decimal units, as links and
 // storage bills count them), to a hundredth of an hour.
 func exitHours(bytes int64, gbps float64) float64 {
-	if gbps <= 0 {
-		gbps = DefaultBandwidthGbps
-	}
-	h := float64(bytes) * 8 / (gbps * 1e9) / 3600
+	h := float64(bytes) * 8 / (Exit{BandwidthGbps: gbps}.Bandwidth() * 1e9) / 3600
 	return math.Round(h*100) / 100
 }
 
