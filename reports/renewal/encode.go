@@ -6,7 +6,12 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strings"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/reachaudit/reachaudit/agent/scenario"
 )
 
 // Formats lists the formats Encode writes.
@@ -39,7 +44,63 @@ var page = template.Must(template.New("renewal").Funcs(template.FuncMap{
 	"day":   func(t interface{ Format(string) string }) string { return t.Format("2006-01-02 15:04 MST") },
 	"deref": func(p *int) int { return *p },
 	"sev":   func(m map[string]int) []sevCount { return sevCounts(m) },
+	"size":  size,
+	"bytes": func(n int64) string { return humanize.Bytes(uint64(max(n, 0))) },
+	"lost":  lostAt,
 }).Parse(pageText))
+
+// size is a bucket's size in decimal units, as storage is billed.
+func size(n *int64) string {
+	if n == nil {
+		return "size unknown"
+	}
+	return humanize.Bytes(uint64(max(*n, 0)))
+}
+
+func sameBucket(a, b scenario.Bucket) bool {
+	return a.Provider == b.Provider && a.Account == b.Account && a.Bucket == b.Bucket
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// maxLost is how many lost buckets a scenario lists in the pack, largest
+// first; the JSON has them all.
+const maxLost = 8
+
+// lostList is the lost buckets a scenario lists: the first of them
+// (sorted worst and largest first), how many more, and whether they are
+// the same as the previous scenario's, which the pack then does not repeat.
+type lostList struct {
+	Rows []scenario.Bucket
+	More int
+	Same bool
+}
+
+func lostAt(scs []Scenario, i int) lostList {
+	rows := func(sc Scenario) []scenario.Bucket {
+		var out []scenario.Bucket
+		for _, b := range sc.Buckets {
+			if b.Effect == scenario.Lost {
+				out = append(out, b)
+			}
+		}
+		return out
+	}
+	cur := rows(scs[i])
+	l := lostList{Rows: cur}
+	if i > 0 && len(cur) > 0 && slices.EqualFunc(cur, rows(scs[i-1]), sameBucket) {
+		l.Same = true
+	}
+	if len(cur) > maxLost {
+		l.Rows, l.More = cur[:maxLost], len(cur)-maxLost
+	}
+	return l
+}
 
 type sevCount struct {
 	Name string
@@ -80,6 +141,11 @@ func encodeMD(w io.Writer, p *Pack) error {
 		cs = append(cs, fmt.Sprintf("%s %d", c.Value, c.Buckets))
 	}
 	fmt.Fprintf(&b, "- Custody: %s; the provider can decrypt %d\n", strings.Join(cs, ", "), s.ProviderCanDecrypt)
+	fmt.Fprintf(&b, "- Data held: %s", humanize.Bytes(uint64(s.Bytes)))
+	if s.UnknownSizeBuckets > 0 {
+		fmt.Fprintf(&b, " (and %d bucket%s of unknown size, not in the sum)", s.UnknownSizeBuckets, plural(s.UnknownSizeBuckets))
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "- No copy at another provider: %d buckets\n", s.NoCopyElsewhere)
 	cs = cs[:0]
 	for _, c := range sevCounts(s.OpenBySeverity) {
@@ -102,6 +168,23 @@ func encodeMD(w io.Writer, p *Pack) error {
 			fmt.Fprintf(&b, "| %s | %s | %s:%s | %s | %s |\n", f.Severity, f.Rule, f.Account, md(f.Bucket), md(f.Region), md(f.Title))
 		}
 	}
+	if len(p.Scenarios) > 0 {
+		b.WriteString("\n## What a ban, a cut-off or compelled disclosure would cost\n\n")
+		for i, sc := range p.Scenarios {
+			fmt.Fprintf(&b, "- **%s**\n", md(sc.Headline))
+			l := lostAt(p.Scenarios, i)
+			if l.Same {
+				b.WriteString("  - lost: the same buckets as above\n")
+				continue
+			}
+			for _, x := range l.Rows {
+				fmt.Fprintf(&b, "  - lost: %s:%s, %s\n", x.Account, md(x.Bucket), size(x.Bytes))
+			}
+			if l.More > 0 {
+				fmt.Fprintf(&b, "  - … and %d more lost (see --format json)\n", l.More)
+			}
+		}
+	}
 	b.WriteString("\n## Questions for the provider\n\n")
 	for i, q := range p.Questions {
 		fmt.Fprintf(&b, "%d. **%s**", i+1, md(q.Topic))
@@ -120,9 +203,9 @@ func encodeMD(w io.Writer, p *Pack) error {
 			}
 			b.WriteString("\n\n")
 		}
-		b.WriteString("| bucket | region | countries | custody | copies | reachable | open | worst | rules |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+		b.WriteString("| bucket | size | region | countries | custody | copies | reachable | open | worst | rules |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, l := range a.Buckets {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %t | %d | %s | %s |\n", md(l.Name), md(l.Region), strings.Join(l.Countries, " "),
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %t | %d | %s | %s |\n", md(l.Name), size(l.Bytes), md(l.Region), strings.Join(l.Countries, " "),
 				l.Custody, md(strings.Join(l.Copies, " ")), l.Reachable, l.Open, l.Worst, strings.Join(l.Rules, " "))
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/agent/scenario"
 	"github.com/reachaudit/reachaudit/providers"
 )
 
@@ -18,16 +19,29 @@ const Schema = "reachaudit/renewal/v1"
 
 // Pack is everything one provider's renewal meeting needs.
 type Pack struct {
-	Schema      string     `json:"schema"`
-	Provider    string     `json:"provider"`
-	AccountGlob string     `json:"account_glob"`
-	GeneratedAt time.Time  `json:"generated_at"`
-	Summary     Summary    `json:"summary"`
-	Contracts   []Term     `json:"contracts"`
-	Accounts    []Account  `json:"accounts"`
-	LegalBases  []Basis    `json:"legal_bases"`
-	Questions   []Question `json:"questions"`
-	Evidence    Evidence   `json:"evidence"`
+	Schema      string    `json:"schema"`
+	Provider    string    `json:"provider"`
+	AccountGlob string    `json:"account_glob"`
+	GeneratedAt time.Time `json:"generated_at"`
+	Summary     Summary   `json:"summary"`
+	// Scenarios are the ban of the provider and the cut-off and compelled
+	// disclosure by its controller's government, narrowed to the pack's
+	// accounts: what leaving, or being made to leave, would cost.
+	Scenarios  []Scenario `json:"scenarios"`
+	Contracts  []Term     `json:"contracts"`
+	Accounts   []Account  `json:"accounts"`
+	LegalBases []Basis    `json:"legal_bases"`
+	Questions  []Question `json:"questions"`
+	Evidence   Evidence   `json:"evidence"`
+
+	exit scenario.Exit
+}
+
+// Scenario is one what-if over the pack's buckets with the line that
+// says it.
+type Scenario struct {
+	scenario.Scenario
+	Headline string `json:"headline"`
 }
 
 // Summary is the first page: what is held at the provider, where, under
@@ -35,6 +49,10 @@ type Pack struct {
 type Summary struct {
 	Accounts int `json:"accounts"`
 	Buckets  int `json:"buckets"`
+	// Bytes sums the buckets whose size is known; UnknownSizeBuckets
+	// counts the others, which are not in the sum.
+	Bytes              int64 `json:"bytes"`
+	UnknownSizeBuckets int   `json:"unknown_size_buckets"`
 	// Countries counts buckets per country where their data sits (a
 	// multi-region's candidates each count).
 	Countries []Count `json:"countries"`
@@ -101,8 +119,10 @@ type Account struct {
 
 // Bucket is one bucket's line in the pack.
 type Bucket struct {
-	Name      string   `json:"name"`
-	Region    string   `json:"region"`
+	Name   string `json:"name"`
+	Region string `json:"region"`
+	// Bytes is nil when the bucket's size is unknown.
+	Bytes     *int64   `json:"bytes"`
 	Countries []string `json:"countries"`
 	Operator  string   `json:"operator"`
 	Custody   string   `json:"custody"`
@@ -197,7 +217,7 @@ func Build(r *agent.Result, provider string, opts Options) (*Pack, error) {
 	}
 	p := &Pack{
 		Schema: Schema, Provider: provider, AccountGlob: glob, GeneratedAt: now.UTC(),
-		Contracts: []Term{}, Accounts: []Account{}, LegalBases: []Basis{}, Questions: []Question{},
+		Scenarios: []Scenario{}, Contracts: []Term{}, Accounts: []Account{}, LegalBases: []Basis{}, Questions: []Question{},
 		Summary: Summary{Controller: pl.Controller, Operators: []providers.Party{}, OpenBySeverity: map[string]int{},
 			Countries: []Count{}, Custody: []Count{}, Worst: []Finding{}},
 		Evidence: Evidence{RunID: r.RunID, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Partial: r.Partial,
@@ -230,6 +250,9 @@ func Build(r *agent.Result, provider string, opts Options) (*Pack, error) {
 		}
 	}
 	p.summarise(buckets, findings)
+	if err := p.whatIf(r, pl, in); err != nil {
+		return nil, err
+	}
 	p.accounts(buckets, byBucket)
 	p.terms(buckets, now)
 	p.bases(findings)
@@ -247,6 +270,11 @@ func (p *Pack) summarise(buckets []*providers.Bucket, findings []*risk.Finding) 
 			countries[c]++
 		}
 		custody[string(b.Custody)]++
+		if b.Size != nil {
+			s.Bytes += b.Size.Bytes
+		} else {
+			s.UnknownSizeBuckets++
+		}
 		if b.Custody.ProviderCanDecrypt() {
 			s.ProviderCanDecrypt++
 		}
@@ -279,6 +307,50 @@ func (p *Pack) summarise(buckets []*providers.Bucket, findings []*risk.Finding) 
 	p.Evidence.Accounts = sortedKeys(accounts)
 }
 
+// whatIfSpecs are the events a renewal weighs for a provider: its ban, and
+// its controlling government cutting the company off or compelling
+// disclosure.
+func whatIfSpecs(pl providers.Plugin) []string {
+	j := pl.Controller.Jurisdiction
+	return []string{"ban:" + pl.Name, "cutoff:" + j, "compel:" + j}
+}
+
+// whatIf evaluates the renewal's scenarios over the whole estate (a copy
+// at another provider saves a bucket wherever it is) and keeps the pack's
+// buckets.
+func (p *Pack) whatIf(r *agent.Result, pl providers.Plugin, in func(prov, acct string) bool) error {
+	specs, err := scenario.ParseAll(whatIfSpecs(pl))
+	if err != nil {
+		return fmt.Errorf("renewal scenarios for %s: %w", pl.Name, err)
+	}
+	p.exit = r.Policy.Exit
+	keep := func(b scenario.Bucket) bool { return in(b.Provider, b.Account) }
+	for _, sc := range scenario.Evaluate(specs, r.Buckets, r.Policy.Exit) {
+		sc = sc.Scope(keep, r.Policy.Exit)
+		p.Scenarios = append(p.Scenarios, Scenario{Scenario: sc, Headline: sc.Headline(r.Policy.Exit)})
+	}
+	return nil
+}
+
+// scenarioOf returns the pack's scenario of a kind ("ban", "cutoff",
+// "compel").
+func (p *Pack) scenarioOf(kind string) *Scenario {
+	for i := range p.Scenarios {
+		if strings.HasPrefix(p.Scenarios[i].Spec, kind+":") {
+			return &p.Scenarios[i]
+		}
+	}
+	return nil
+}
+
+func sizeOf(b *providers.Bucket) *int64 {
+	if b.Size == nil {
+		return nil
+	}
+	n := b.Size.Bytes
+	return &n
+}
+
 func copyElsewhere(b *providers.Bucket) bool {
 	return slices.ContainsFunc(b.Copies, func(c providers.Copy) bool { return c.Provider != b.Provider })
 }
@@ -301,7 +373,7 @@ func (p *Pack) accounts(buckets []*providers.Bucket, byBucket map[string][]*risk
 			idx[b.Account] = i
 			p.Accounts = append(p.Accounts, Account{ID: b.Account, Contract: b.Contract, Buckets: []Bucket{}})
 		}
-		line := Bucket{Name: b.Name, Region: b.Region, Countries: b.Countries, Operator: b.Operator,
+		line := Bucket{Name: b.Name, Region: b.Region, Bytes: sizeOf(b), Countries: b.Countries, Operator: b.Operator,
 			Custody: string(b.Custody), Copies: []string{}, Elsewhere: copyElsewhere(b),
 			Reachable: b.Reachability.Reachable, Rules: []string{}}
 		if b.Key != nil {

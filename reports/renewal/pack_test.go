@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/scenario"
 	_ "github.com/reachaudit/reachaudit/providers/alibaba"
 	_ "github.com/reachaudit/reachaudit/providers/aws"
 	_ "github.com/reachaudit/reachaudit/providers/gcp"
@@ -70,6 +73,82 @@ func TestBuildDemoAlibaba(t *testing.T) {
 	}
 	if len(p.Evidence.Unknowns) == 0 {
 		t.Error("the demo's unreadable Alibaba field is not in the evidence")
+	}
+}
+
+// The pack's ban scenario moves every byte held at the provider in the
+// pack's accounts, and the exit question carries its numbers; the cut-off
+// and compelled disclosure by the controller's government come with it.
+func TestPackScenariosDemoAlibaba(t *testing.T) {
+	r := loadDemo(t)
+	p, err := Build(r, "alibaba", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var specs []string
+	for _, sc := range p.Scenarios {
+		specs = append(specs, sc.Spec)
+		if sc.Headline == "" || !strings.HasPrefix(sc.Headline, sc.Title) {
+			t.Errorf("%s: headline %q", sc.Spec, sc.Headline)
+		}
+		for _, b := range sc.Buckets {
+			if b.Provider != "alibaba" {
+				t.Errorf("%s: bucket %s/%s outside the pack", sc.Spec, b.Provider, b.Bucket)
+			}
+		}
+	}
+	if got := strings.Join(specs, " "); got != "ban:alibaba cutoff:CN compel:CN" {
+		t.Fatalf("specs %q", got)
+	}
+	ban := p.scenarioOf("ban").Totals
+	var held, lost int64
+	unknown := 0
+	for _, a := range p.Accounts {
+		for _, b := range a.Buckets {
+			if b.Bytes == nil {
+				unknown++
+				continue
+			}
+			held += *b.Bytes
+			if !b.Elsewhere {
+				lost += *b.Bytes
+			}
+		}
+	}
+	if held == 0 || ban.ExitBytes != held || p.Summary.Bytes != held || ban.UnknownSizeBuckets != unknown || p.Summary.UnknownSizeBuckets != unknown {
+		t.Errorf("ban exit %d bytes (%d unknown), summary %d, buckets hold %d (%d unknown)", ban.ExitBytes, ban.UnknownSizeBuckets, p.Summary.Bytes, held, unknown)
+	}
+	if ban.BucketsHit != p.Summary.Buckets || ban.LostBuckets != p.Summary.NoCopyElsewhere {
+		t.Errorf("ban hits %d (lost %d); pack has %d buckets, %d with no copy elsewhere", ban.BucketsHit, ban.LostBuckets, p.Summary.Buckets, p.Summary.NoCopyElsewhere)
+	}
+	// A lost bucket is one with no copy at another provider; the demo's
+	// Alibaba copies are all at Alibaba or declared elsewhere.
+	if ban.LostBytes > lost {
+		t.Errorf("lost %d bytes, more than the %d of buckets with no copy elsewhere", ban.LostBytes, lost)
+	}
+	var exitQ string
+	for _, q := range p.Questions {
+		if q.Topic == "Exit and egress" {
+			exitQ = q.Text + " | " + q.Evidence
+		}
+	}
+	if want := humanize.Bytes(uint64(ban.ExitBytes)); !strings.Contains(exitQ, want) || !strings.Contains(exitQ, "Gbit/s") {
+		t.Errorf("exit question does not carry the %s the ban moves: %s", want, exitQ)
+	}
+	// With the user's egress price the question prices the exit.
+	r.Policy.Exit = scenario.Exit{BandwidthGbps: 10, EgressPerGB: map[string]float64{"alibaba": 0.07}}
+	p, err = Build(r, "alibaba", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ban = p.scenarioOf("ban").Totals
+	if ban.ExitCost == nil || *ban.ExitCost != math.Round(float64(held)/1e9*0.07*100)/100 {
+		t.Fatalf("exit cost %v for %d bytes at 0.07/GB", ban.ExitCost, held)
+	}
+	for _, q := range p.Questions {
+		if q.Topic == "Exit and egress" && !strings.Contains(q.Text, "egress ≈ "+humanize.CommafWithDigits(*ban.ExitCost, 2)) {
+			t.Errorf("exit question without the priced egress: %s", q.Text)
+		}
 	}
 }
 

@@ -3,7 +3,10 @@ package renewal
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/providers"
@@ -49,7 +52,11 @@ func (p *Pack) ask(pl providers.Plugin, buckets []*providers.Bucket, findings []
 		if len(laws) > 0 {
 			ev += " The findings cite " + strings.Join(laws, "; ") + "."
 		}
-		add("Measures against government access", dataAct28b, ev,
+		access := ev
+		if c := p.scenarioOf("compel"); c != nil && c.Totals.ExposedBuckets > 0 {
+			access += " " + c.Headline + "."
+		}
+		add("Measures against government access", dataAct28b, access,
 			"What technical, organisational and contractual measures prevent access by %s authorities, or transfer, of our data where that would conflict with EU or national law? Will you notify us of any order, and challenge it?", s.Controller.Jurisdiction)
 		add("Keys outside the provider", "", ev,
 			"Can the %d buckets move to keys you cannot use without us (an external key store, or client-side encryption), and which of your regions and services support that?", s.ProviderCanDecrypt)
@@ -76,9 +83,7 @@ func (p *Pack) ask(pl providers.Plugin, buckets []*providers.Bucket, findings []
 			"Which of your legal entities is our contracting party for accounts %s, under which governing law, and with what notice period?", strings.Join(p.Evidence.Accounts, ", "))
 	}
 
-	add("Exit and egress", dataAct25,
-		fmt.Sprintf("%d of %d buckets have no copy at another provider: a ban or cut-off of %s takes them.", s.NoCopyElsewhere, s.Buckets, pl.Name),
-		"How would we move the data of these %d buckets to another provider: what transfer rate can we count on, what does egress cost per GB (and is it waived, as art. 29 requires for switching from 12 January 2027), and does the switching notice stay within two months with a transition of at most 30 days (art. 25)?", s.NoCopyElsewhere)
+	p.askExit(pl, add)
 
 	rules := map[string][]string{}
 	for _, f := range findings {
@@ -96,6 +101,30 @@ func (p *Pack) ask(pl providers.Plugin, buckets []*providers.Bucket, findings []
 		add("Residency", doraArt30b, "RES-001 on "+strings.Join(unique(bs), ", ")+".",
 			"Can the data of %s be kept only in the countries our policy allows, and can you commit to notify us before any change of location?", strings.Join(unique(bs), ", "))
 	}
+}
+
+// askExit asks how the data a ban would take can leave, in the numbers of
+// the ban scenario: the bytes that must move, how long they take at the
+// configured bandwidth and what the user's own egress price makes of them.
+func (p *Pack) askExit(pl providers.Plugin, add func(topic, basis, evidence, format string, args ...any)) {
+	s := p.Summary
+	ev := fmt.Sprintf("%d of %d buckets have no copy at another provider: a ban or cut-off of %s takes them.", s.NoCopyElsewhere, s.Buckets, pl.Name)
+	move := fmt.Sprintf("the data of these %d buckets", s.NoCopyElsewhere)
+	if ban := p.scenarioOf("ban"); ban != nil && ban.Totals.ExitBytes > 0 {
+		t := ban.Totals
+		ev = ban.Headline + "."
+		move = fmt.Sprintf("the %s held in %d buckets (about %s h at %s Gbit/s", humanize.Bytes(uint64(t.ExitBytes)), t.BucketsHit,
+			strconv.FormatFloat(t.ExitHours, 'f', 1, 64), humanize.Ftoa(p.exit.Bandwidth()))
+		if t.ExitCost != nil {
+			move += fmt.Sprintf(", egress ≈ %s at our price", humanize.CommafWithDigits(*t.ExitCost, 2))
+		}
+		move += ")"
+		if t.UnknownSizeBuckets > 0 {
+			move += fmt.Sprintf(", plus %d bucket%s of unknown size", t.UnknownSizeBuckets, plural(t.UnknownSizeBuckets))
+		}
+	}
+	add("Exit and egress", dataAct25, ev,
+		"How would we move %s to another provider: what transfer rate can we count on, what does egress cost per GB (and is it waived, as art. 29 requires for switching from 12 January 2027), and does the switching notice stay within two months with a transition of at most 30 days (art. 25)?", move)
 }
 
 func ref(t Term) string {
