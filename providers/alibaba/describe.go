@@ -18,7 +18,7 @@ var errV1Unsigned = errors.New("not asked: the V1 signature cannot cover this su
 
 // Describe reads one bucket: GetBucketInfo (place, endpoints, redundancy,
 // ACL, versioning, encryption, and Block Public Access on current answers),
-// DescribeKey for a KMS key (cached), GetBucketReplication,
+// DescribeKey for a KMS key (cached), GetBucketWorm, GetBucketReplication,
 // GetBucketPolicyStatus, GetBucketPublicAccessBlock when GetBucketInfo did
 // not carry it, GetBucketTags, and the probe. What fails is recorded as
 // unknown; the bucket is always returned.
@@ -65,6 +65,7 @@ func (p *provider) Describe(ctx context.Context, ref providers.BucketRef) (b pro
 	if keyID != "" {
 		p.describeBucketKey(ctx, &b, ref.Account, region, keyID)
 	}
+	p.retention(ctx, &b, c, ref.Name)
 	p.replication(ctx, &b, c, ref.Name)
 	p.exposure(ctx, &b, c, ref.Name, info, infoErr)
 	p.tags(ctx, &b, c, ref.Name)
@@ -111,7 +112,7 @@ type bucketStat struct {
 
 // allUnknown records that nothing could be read.
 func (p *provider) allUnknown(b *providers.Bucket, err error) {
-	for _, f := range []string{providers.FieldCustody, providers.FieldVersioning, providers.FieldRedundancy,
+	for _, f := range []string{providers.FieldCustody, providers.FieldVersioning, providers.FieldObjectLock, providers.FieldRedundancy,
 		providers.FieldCopies, providers.FieldPublic, providers.FieldPublicAccessBlock, providers.FieldTags} {
 		b.SetUnknown(f, "oss:GetBucketInfo", err, "")
 	}
@@ -139,6 +140,26 @@ func (p *provider) describeBucketKey(ctx context.Context, b *providers.Bucket, a
 		meta.KeyID = keyID
 	}
 	b.Custody, b.Key = keyRecord(meta, region)
+}
+
+// retention reads the bucket's WORM retention policy, OSS's object lock:
+// none (NoSuchWORMConfiguration) and one not yet locked are no lock.
+func (p *provider) retention(ctx context.Context, b *providers.Bucket, c *oss.Client, bucket string) {
+	lock, err := call(ctx, p, "GetBucketWorm", func(ctx context.Context) (providers.Tri, error) {
+		body, err := get(ctx, c, bucket, map[string]interface{}{"worm": nil})
+		if err != nil {
+			if absentOK(err) == nil {
+				return providers.No, nil
+			}
+			return providers.TriUnknown, err
+		}
+		return parseWorm(body)
+	})
+	if err != nil {
+		b.SetUnknown(providers.FieldObjectLock, "oss:GetBucketWorm", err, permission(err, "oss:GetBucketWorm"))
+		return
+	}
+	b.ObjectLock = lock
 }
 
 func (p *provider) replication(ctx context.Context, b *providers.Bucket, c *oss.Client, bucket string) {

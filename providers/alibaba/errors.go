@@ -43,6 +43,7 @@ var absent = map[string]bool{
 	"NoSuchTagSet":                         true,
 	"NoSuchServerSideEncryptionRule":       true,
 	"NoSuchPublicAccessBlockConfiguration": true,
+	"NoSuchWORMConfiguration":              true,
 }
 
 // absentOK turns an absent configuration into success, so that the call

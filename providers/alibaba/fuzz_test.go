@@ -20,6 +20,7 @@ func FuzzParseAnswers(f *testing.F) {
 		_, _ = parseTagging(body)
 		_, _ = parsePolicyStatus(body)
 		_, _ = parsePublicAccessBlock(body)
+		_, _ = parseWorm(body)
 		_, _, _ = parseKeyARN(string(body))
 		_ = parseTime(string(body))
 	})

@@ -92,6 +92,27 @@ func parsePolicyStatus(body []byte) (bool, error) {
 	return false, fmt.Errorf("decode answer: IsPublic is %q", res.IsPublic)
 }
 
+// wormLocks maps a WORM configuration's State onto object lock. Only a
+// locked retention policy binds: one InProgress may still be deleted (and
+// lapses after 24 hours unless it is locked), so it protects nothing.
+var wormLocks = map[string]providers.Tri{
+	"Locked":     providers.Yes,
+	"InProgress": providers.No,
+}
+
+// parseWorm reads GetBucketWorm's <WormConfiguration>: whether a locked
+// retention policy holds the bucket's objects.
+func parseWorm(body []byte) (providers.Tri, error) {
+	var res oss.WormConfiguration
+	if err := decodeXML(body, &res); err != nil {
+		return providers.TriUnknown, err
+	}
+	if t, ok := wormLocks[res.State]; ok {
+		return t, nil
+	}
+	return providers.TriUnknown, fmt.Errorf("decode answer: WORM State is %q", res.State)
+}
+
 // parsePublicAccessBlock reads the bucket's Block Public Access answer. The
 // root element is not checked: it is PublicAccessBlockConfiguration in the
 // API reference and BucketPublicAccessBlockConfiguration in some examples.
@@ -195,8 +216,7 @@ func applyBucketInfo(b *providers.Bucket, info bucketInfo) (keyID string) {
 		// Absent means versioning was never turned on.
 		b.Versioning = providers.VersioningOff
 	}
-	// OSS has retention (WORM) per bucket, but the rules need object lock
-	// only to excuse missing versioning; it is left to a later call.
+	// Retention (WORM) is not in GetBucketInfo's answer: see retention.
 	s := sseOf(info.BucketInfo)
 	b.Encryption = s.encryptionName()
 	switch s.algorithm {

@@ -102,6 +102,32 @@ func TestParseBrokenAnswers(t *testing.T) {
 			if _, err := parsePublicAccessBlock([]byte(body)); err == nil {
 				t.Error("parsePublicAccessBlock accepted it")
 			}
+			if _, err := parseWorm([]byte(body)); err == nil {
+				t.Error("parseWorm accepted it")
+			}
+		})
+	}
+}
+
+// Only a locked WORM policy is an object lock: one InProgress can still be
+// deleted, and a State the table does not know is not guessed at.
+func TestParseWorm(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		body []byte
+		want providers.Tri
+		err  bool
+	}{
+		{"locked", readTestdata(t, "get_bucket_worm_locked.xml"), providers.Yes, false},
+		{"in progress", readTestdata(t, "get_bucket_worm_in_progress.xml"), providers.No, false},
+		{"unknown state", []byte(`<WormConfiguration><State>Expired</State></WormConfiguration>`), providers.TriUnknown, true},
+		{"no state", []byte(`<WormConfiguration><WormId>1</WormId></WormConfiguration>`), providers.TriUnknown, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseWorm(tt.body)
+			if got != tt.want || (err != nil) != tt.err {
+				t.Errorf("parseWorm: %s, %v; want %s, error %v", got, err, tt.want, tt.err)
+			}
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/providers"
 	"github.com/reachaudit/reachaudit/providers/alibaba"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
@@ -173,7 +174,7 @@ func TestDescribeEveryRecordField(t *testing.T) {
 			State: providers.KeyEnabled, ProviderState: "Enabled", Manager: "1111222233334444",
 			Origin: "Aliyun_KMS", ProtectionLevel: "SOFTWARE"},
 		Copies:     []providers.Copy{{Provider: "alibaba", Bucket: "hz-kms-dr", Region: "us-west-1", Source: providers.CopyReplication}},
-		Redundancy: "ZRS", RedundancyScope: providers.RedundancyMultiZone, Versioning: providers.VersioningEnabled, ObjectLock: providers.TriUnknown,
+		Redundancy: "ZRS", RedundancyScope: providers.RedundancyMultiZone, Versioning: providers.VersioningEnabled, ObjectLock: providers.No,
 		Public: providers.No, PublicAccessBlock: providers.No,
 		Reachability: providers.Reachability{Reachable: true, Probe: "GetBucketInfo+ListObjectsV2"},
 		Size:         &providers.Size{Bytes: 2500000000, Objects: ptr(int64(1200)), Source: "oss:GetBucketStat"},
@@ -311,6 +312,58 @@ func TestDescribeEveryRecordField(t *testing.T) {
 			}
 		}
 	})
+}
+
+// HYG-001 at Alibaba: a bucket with neither versioning nor a locked WORM
+// retention policy can lose data for good; a locked WORM policy stands in
+// for versioning as an object lock does at AWS. A bucket whose retention
+// could not be read is not judged on a guess.
+func TestRetentionStandsInForVersioning(t *testing.T) {
+	cfg, _ := start(t, `
+alibaba:
+  accounts:
+    - id: "1111222233334444"
+      buckets:
+        - {name: bare, region: us-west-1, encryption: {algorithm: AES256}}
+        - {name: suspended, region: us-west-1, encryption: {algorithm: AES256}, versioning: Suspended}
+        - {name: worm, region: us-west-1, encryption: {algorithm: AES256}, object_lock: true}
+        - {name: versioned, region: us-west-1, encryption: {algorithm: AES256}, versioning: Enabled}
+        - {name: worm-denied, region: us-west-1, encryption: {algorithm: AES256}, bytes: 1000, deny: [GetBucketWorm]}
+`, sandbox.Options{})
+	p, calls := open(t, cfg)
+	got := sandboxtest.ScanAll(t, p)
+	for name, want := range map[string]providers.Tri{"bare": providers.No, "suspended": providers.No,
+		"worm": providers.Yes, "versioned": providers.No, "worm-denied": providers.TriUnknown} {
+		if got[name].ObjectLock != want {
+			t.Errorf("%s: object lock %s, want %s", name, got[name].ObjectLock, want)
+		}
+	}
+	if diff := cmp.Diff([]providers.Unknown{{Field: providers.FieldObjectLock, API: "oss:GetBucketWorm",
+		Permission: "oss:GetBucketWorm"}}, got["worm-denied"].Unknowns, cmpopts.IgnoreFields(providers.Unknown{}, "Error")); diff != "" {
+		t.Errorf("denied GetBucketWorm (-want +got):\n%s", diff)
+	}
+	var buckets []providers.Bucket
+	for _, b := range got {
+		buckets = append(buckets, b)
+	}
+	hyg := map[string]bool{}
+	for _, f := range risk.Evaluate(buckets, risk.DefaultPolicy(), risk.Options{}) {
+		if f.Rule == "HYG-001" {
+			hyg[f.Bucket] = true
+		}
+	}
+	if diff := cmp.Diff(map[string]bool{"bare": true, "suspended": true}, hyg); diff != "" {
+		t.Errorf("HYG-001 per bucket (-want +got):\n%s", diff)
+	}
+	worm := 0
+	for _, oc := range calls.Snapshot() {
+		if oc.Op == "GetBucketWorm" {
+			worm = oc.Calls
+		}
+	}
+	if worm != len(got) {
+		t.Errorf("GetBucketWorm called %d times for %d buckets", worm, len(got))
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

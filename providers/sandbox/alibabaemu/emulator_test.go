@@ -370,3 +370,42 @@ func TestV4SignatureMustCoverEverySubResource(t *testing.T) {
 		}
 	}
 }
+
+// GetBucketWorm through the SDK's own method: a locked policy for
+// object_lock: true, NoSuchWORMConfiguration otherwise; deny and faults
+// apply to it as to every call, after the signature is checked.
+func TestGetBucketWorm(t *testing.T) {
+	_, cfg := startEstate(t, `
+alibaba:
+  accounts:
+    - id: "1111222233334444"
+      buckets:
+        - {name: locked, region: cn-hangzhou, object_lock: true}
+        - {name: plain, region: cn-hangzhou}
+        - {name: denied, region: cn-hangzhou, object_lock: true, deny: [GetBucketWorm]}
+        - {name: flaky, region: cn-hangzhou, object_lock: true}
+`, sandbox.Options{Faults: sandbox.NewFaults(sandbox.Fault{Op: "GetBucketWorm", Bucket: "flaky", Kind: sandbox.FaultThrottle})})
+	v4 := []oss.ClientOption{oss.AuthVersion(oss.AuthV4), oss.Region("cn-hangzhou")}
+	c := client(t, cfg, "1111222233334444", v4...)
+	w, err := c.GetBucketWorm("locked")
+	if err != nil || w.State != "Locked" || w.RetentionPeriodInDays != wormRetentionDays || w.WormId == "" {
+		t.Errorf("locked: %+v %v", w, err)
+	}
+	for bucket, want := range map[string]string{"plain": "NoSuchWORMConfiguration", "denied": "AccessDenied", "flaky": "Throttling"} {
+		if _, err := c.GetBucketWorm(bucket); code(err) != want {
+			t.Errorf("%s: %v, want %s", bucket, err, want)
+		}
+	}
+	s := cfg.Static["1111222233334444"]
+	wrong, err := oss.New(cfg.Endpoint, s.AccessKeyID, "wrong", v4...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wrong.GetBucketWorm("locked"); code(err) != "SignatureDoesNotMatch" {
+		t.Errorf("wrong secret: %v", err)
+	}
+	v1 := client(t, cfg, "1111222233334444", oss.AuthVersion(oss.AuthV1))
+	if w, err := v1.GetBucketWorm("locked"); err != nil || w.State != "Locked" {
+		t.Errorf("V1 (worm is a signed sub-resource): %+v %v", w, err)
+	}
+}

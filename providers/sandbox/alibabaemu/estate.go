@@ -50,6 +50,9 @@ type Bucket struct {
 	Redundancy string `yaml:"redundancy"`
 	// Versioning is Enabled, Suspended or absent (never turned on).
 	Versioning string `yaml:"versioning"`
+	// ObjectLock true gives the bucket a locked WORM retention policy,
+	// OSS's object lock; false (default), none.
+	ObjectLock bool `yaml:"object_lock"`
 	// ACL is private (default), public-read or public-read-write.
 	ACL               string            `yaml:"acl"`
 	BlockPublicAccess bool              `yaml:"block_public_access"`
@@ -88,7 +91,7 @@ var ops = []string{
 	"ListBuckets", "GetBucketInfo", "GetBucketLocation", "GetBucketAcl", "GetBucketVersioning",
 	"GetBucketEncryption", "GetBucketReplication", "GetBucketPolicy", "GetBucketPolicyStatus",
 	"GetBucketPublicAccessBlock", "GetBucketTags", "ListObjects", "ListObjectsV2", "HeadObject",
-	"GetObject", "GetObjectMeta", "DescribeKey", "GetBucketStat",
+	"GetObject", "GetObjectMeta", "DescribeKey", "GetBucketStat", "GetBucketWorm",
 }
 
 var (

@@ -1,7 +1,9 @@
 package alibabaemu
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -116,6 +118,7 @@ var bucketOps = []struct{ param, op string }{
 	{"publicAccessBlock", "GetBucketPublicAccessBlock"},
 	{"tagging", "GetBucketTags"},
 	{"stat", "GetBucketStat"},
+	{"worm", "GetBucketWorm"},
 }
 
 // dataPlane are the operations a reachable: false bucket refuses.
@@ -382,6 +385,8 @@ func (s *Server) serveBucket(c *ossCall, b *bucket) {
 		s.replication(c, b)
 	case "GetBucketStat":
 		s.stat(c, b)
+	case "GetBucketWorm":
+		s.worm(c, b)
 	case "GetBucketPolicy":
 		c.fail(404, "NoSuchBucketPolicy", "The bucket policy does not exist.")
 	case "GetBucketPolicyStatus":
@@ -493,6 +498,32 @@ func (s *Server) listObjects(c *ossCall, b *bucket) {
 		res.Marker = &m
 	}
 	c.ok(res)
+}
+
+// wormRetentionDays is the retention period a locked WORM policy of the
+// estate answers with.
+const wormRetentionDays = 365
+
+// worm answers GetBucketWorm: a locked retention policy for an
+// object_lock: true bucket, NoSuchWORMConfiguration otherwise.
+func (s *Server) worm(c *ossCall, b *bucket) {
+	if !b.ObjectLock {
+		c.fail(404, "NoSuchWORMConfiguration", "The WORM Configuration does not exist.")
+		return
+	}
+	sum := sha256.Sum256([]byte(b.Name))
+	c.ok(struct {
+		XMLName               xml.Name `xml:"WormConfiguration"`
+		WormID                string   `xml:"WormId"`
+		State                 string   `xml:"State"`
+		RetentionPeriodInDays int      `xml:"RetentionPeriodInDays"`
+		CreationDate          string   `xml:"CreationDate"`
+		ExpirationDate        string   `xml:"ExpirationDate"`
+	}{
+		WormID: strings.ToUpper(hex.EncodeToString(sum[:8])), State: "Locked", RetentionPeriodInDays: wormRetentionDays,
+		CreationDate:   b.created.Format("2006-01-02T15:04:05.000Z"),
+		ExpirationDate: b.created.AddDate(0, 0, wormRetentionDays).Format("2006-01-02T15:04:05.000Z"),
+	})
 }
 
 // stat answers GetBucketStat. OSS refreshes the statistics every few
