@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -42,13 +43,13 @@ func TestScanWorkersRecoverPluginPanics(t *testing.T) {
 	if out[0].Region != "r1" {
 		t.Errorf("the listed region is lost: %+v", out[0])
 	}
-	_, errs := listAll(context.Background(), []openProvider{*o}, Scope{}, 2, newCoverageBook())
+	_, errs := listAll(context.Background(), []openProvider{*o}, Scope{}, 2, newCoverageBook(), slog.New(slog.DiscardHandler))
 	if len(errs) != 0 {
 		t.Fatalf("errors %+v", errs)
 	}
 	o2 := *o
 	o2.p = badAccounts{brokenPlugin{}}
-	jobs, errs = listAll(context.Background(), []openProvider{o2}, Scope{}, 2, newCoverageBook())
+	jobs, errs = listAll(context.Background(), []openProvider{o2}, Scope{}, 2, newCoverageBook(), slog.New(slog.DiscardHandler))
 	if len(jobs) != 2 || len(errs) != 1 || !strings.Contains(errs[0].Error, "list bug") {
 		t.Fatalf("jobs %d errors %+v: a panic listing one account must be that account's error", len(jobs), errs)
 	}

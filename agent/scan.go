@@ -150,7 +150,7 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 		return nil, fmt.Errorf("no provider could be opened: %s", joinErrors(errs))
 	}
 
-	jobs, errs := listAll(ctx, opened, cfg.Scope, lim.Concurrency, book)
+	jobs, errs := listAll(ctx, opened, cfg.Scope, lim.Concurrency, book, log)
 	res.Errors = append(res.Errors, errs...)
 
 	var pace map[string]Pace
@@ -252,7 +252,7 @@ type job struct {
 // listAll lists every account of every provider, a few at a time, and
 // returns the buckets interleaved across accounts so that the per-account
 // caps do not leave workers idle behind one large account.
-func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrency int, book *coverageBook) ([]job, []RunError) {
+func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrency int, book *coverageBook, log *slog.Logger) ([]job, []RunError) {
 	type acct struct {
 		prov *openProvider
 		id   string
@@ -300,6 +300,9 @@ func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrenc
 		}()
 	}
 	wg.Wait()
+	for _, a := range accts {
+		a.refs = dedupe(a.refs, a.prov.name, a.id, log)
+	}
 	var jobs []job
 	for more := true; more; {
 		more = false
@@ -321,6 +324,32 @@ func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrenc
 		}
 	}
 	return jobs, errs
+}
+
+// dedupe keeps the first of the refs an account's listing names more than
+// once: a bucket name is unique in its account, so a second entry is the
+// endpoint's fault, and two records of one bucket would give its findings
+// the same stable id twice.
+func dedupe(refs []providers.BucketRef, provider, account string, log *slog.Logger) []providers.BucketRef {
+	seen := make(map[string]int, len(refs))
+	out := refs[:0]
+	for _, r := range refs {
+		seen[r.Name]++
+		if seen[r.Name] == 1 {
+			out = append(out, r)
+		}
+	}
+	if dropped := len(refs) - len(out); dropped > 0 {
+		var names []string
+		for _, name := range slices.Sorted(maps.Keys(seen)) {
+			if seen[name] > 1 && len(names) < 10 {
+				names = append(names, name)
+			}
+		}
+		log.Debug("the listing named buckets more than once; one record kept of each", "provider", provider, "account", account,
+			"entries_dropped", dropped, "buckets", names)
+	}
+	return out
 }
 
 // describeAll describes every listed bucket with at most lim.Concurrency in

@@ -3,6 +3,7 @@ package alibaba
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -222,8 +223,7 @@ func (p *provider) List(ctx context.Context, account string) ([]providers.Bucket
 		want[r] = true
 	}
 	var refs []providers.BucketRef
-	marker := ""
-	for {
+	err = providers.Paginate(ctx, "oss:ListBuckets", func(ctx context.Context, marker string) (string, error) {
 		params := map[string]interface{}{"max-keys": "1000"}
 		if marker != "" {
 			params["marker"] = marker
@@ -236,11 +236,10 @@ func (p *provider) List(ctx context.Context, account string) ([]providers.Bucket
 			return parseListBuckets(body)
 		})
 		if err != nil {
-			return nil, &providers.APIError{API: "oss:ListBuckets", Permission: "oss:ListBuckets",
-				Err: fmt.Errorf("alibaba account %s: ListBuckets: %w", account, err)}
+			return "", err
 		}
 		if res.Owner.ID != "" && res.Owner.ID != account {
-			return nil, fmt.Errorf("alibaba account %s: the credentials belong to account %s", account, res.Owner.ID)
+			return "", &wrongAccount{res.Owner.ID}
 		}
 		for _, bp := range res.Buckets {
 			region := bp.Region
@@ -252,13 +251,34 @@ func (p *provider) List(ctx context.Context, account string) ([]providers.Bucket
 			}
 			refs = append(refs, providers.BucketRef{Account: account, Name: bp.Name, Region: region})
 		}
-		if !res.IsTruncated || res.NextMarker == "" || res.NextMarker == marker {
-			break
+		if !res.IsTruncated {
+			return "", nil
 		}
-		marker = res.NextMarker
+		if res.NextMarker == "" {
+			return "", errors.New("the answer is truncated but names no next marker")
+		}
+		return res.NextMarker, nil
+	})
+	var wrong *wrongAccount
+	if errors.As(err, &wrong) {
+		// No grant cures it: the configuration pairs the account with
+		// another account's keys.
+		return nil, fmt.Errorf("alibaba account %s: %w", account, err)
+	}
+	if err != nil {
+		// The buckets of the pages read are kept: they are audited, and the
+		// account's coverage names what stopped the rest.
+		return refs, &providers.APIError{API: "oss:ListBuckets", Permission: "oss:ListBuckets",
+			Err: fmt.Errorf("alibaba account %s: ListBuckets: %w", account, err)}
 	}
 	return refs, nil
 }
+
+// wrongAccount is a listing answered for another account than the one
+// the keys were configured for.
+type wrongAccount struct{ owner string }
+
+func (e *wrongAccount) Error() string { return "the credentials belong to account " + e.owner }
 
 // Close drops the provider's idle OSS connections: an agent opens the
 // providers afresh for every run.

@@ -3,6 +3,7 @@ package aws
 import (
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/reachaudit/reachaudit/internal/yamlfile"
 )
@@ -52,6 +53,8 @@ type Config struct {
 	// Canary, if set, is an object key whose HEAD is the reachability
 	// probe instead of a one-key list.
 	Canary string `yaml:"canary"`
+	// Timeout bounds each API call, retries included; default 30s.
+	Timeout time.Duration `yaml:"timeout"`
 
 	// Credentials are static base credentials, set by the sandbox for the
 	// demo; never read from the config file.
@@ -69,6 +72,13 @@ var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
 // ListedAccounts implements providers.AccountLister.
 func (c *Config) ListedAccounts() []string { return c.Accounts }
+
+func (c *Config) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return callTimeout
+}
 
 // Validate checks the section's values.
 func (c *Config) Validate(ch *yamlfile.Check) {
@@ -92,6 +102,9 @@ func (c *Config) Validate(ch *yamlfile.Check) {
 		if err := checkEndpoint(e.url); err != nil {
 			ch.Errorf(e.path, "%v", err)
 		}
+	}
+	if c.Timeout < 0 {
+		ch.Errorf("timeout", "%v is negative (absent means %v)", c.Timeout, callTimeout)
 	}
 	if c.Region != "" {
 		if _, ok := Place(c.Region); !ok {

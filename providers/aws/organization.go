@@ -86,15 +86,18 @@ func (p *Provider) organizationAccounts(ctx context.Context) ([]string, provider
 
 func (p *Provider) listAccounts(ctx context.Context, client *organizations.Client) ([]orgtypes.Account, error) {
 	var out []orgtypes.Account
-	pager := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
-	for pager.HasMorePages() {
+	err := providers.Paginate(ctx, "organizations:"+opListAccounts, func(ctx context.Context, token string) (string, error) {
 		page, err := call(ctx, p, opListAccounts, func(ctx context.Context) (*organizations.ListAccountsOutput, error) {
-			return pager.NextPage(ctx)
+			return client.ListAccounts(ctx, &organizations.ListAccountsInput{NextToken: optional(token)})
 		})
 		if err != nil {
-			return nil, orgError(opListAccounts, err)
+			return "", shortError(err)
 		}
 		out = append(out, page.Accounts...)
+		return aws.ToString(page.NextToken), nil
+	})
+	if err != nil {
+		return nil, orgError(opListAccounts, err)
 	}
 	return out, nil
 }
@@ -106,29 +109,35 @@ func (p *Provider) accountsUnder(ctx context.Context, client *organizations.Clie
 	}
 	seen[parent] = true
 	var out []orgtypes.Account
-	accts := organizations.NewListAccountsForParentPaginator(client, &organizations.ListAccountsForParentInput{ParentId: aws.String(parent)})
-	for accts.HasMorePages() {
+	err := providers.Paginate(ctx, "organizations:"+opListAccountsForParent, func(ctx context.Context, token string) (string, error) {
 		page, err := call(ctx, p, opListAccountsForParent, func(ctx context.Context) (*organizations.ListAccountsForParentOutput, error) {
-			return accts.NextPage(ctx)
+			return client.ListAccountsForParent(ctx, &organizations.ListAccountsForParentInput{ParentId: aws.String(parent), NextToken: optional(token)})
 		})
 		if err != nil {
-			return nil, orgError(opListAccountsForParent, err)
+			return "", shortError(err)
 		}
 		out = append(out, page.Accounts...)
+		return aws.ToString(page.NextToken), nil
+	})
+	if err != nil {
+		return nil, orgError(opListAccountsForParent, err)
 	}
-	children := organizations.NewListChildrenPaginator(client, &organizations.ListChildrenInput{
-		ParentId: aws.String(parent), ChildType: orgtypes.ChildTypeOrganizationalUnit})
 	var ous []string
-	for children.HasMorePages() {
+	err = providers.Paginate(ctx, "organizations:"+opListChildren, func(ctx context.Context, token string) (string, error) {
 		page, err := call(ctx, p, opListChildren, func(ctx context.Context) (*organizations.ListChildrenOutput, error) {
-			return children.NextPage(ctx)
+			return client.ListChildren(ctx, &organizations.ListChildrenInput{
+				ParentId: aws.String(parent), ChildType: orgtypes.ChildTypeOrganizationalUnit, NextToken: optional(token)})
 		})
 		if err != nil {
-			return nil, orgError(opListChildren, err)
+			return "", shortError(err)
 		}
 		for _, c := range page.Children {
 			ous = append(ous, aws.ToString(c.Id))
 		}
+		return aws.ToString(page.NextToken), nil
+	})
+	if err != nil {
+		return nil, orgError(opListChildren, err)
 	}
 	for _, ou := range ous {
 		below, err := p.accountsUnder(ctx, client, ou, seen)
@@ -138,6 +147,14 @@ func (p *Provider) accountsUnder(ctx context.Context, client *organizations.Clie
 		out = append(out, below...)
 	}
 	return out, nil
+}
+
+// optional is a page token as the SDK's inputs take it: nil for the first.
+func optional(token string) *string {
+	if token == "" {
+		return nil
+	}
+	return aws.String(token)
 }
 
 func orgError(op string, err error) error {

@@ -47,7 +47,8 @@ const (
 	// maxAttempts covers throttling (503 SlowDown, Throttling) and 5xx.
 	maxAttempts = 5
 	// callTimeout bounds one call, its retries included, so that an
-	// endpoint that never answers costs a bounded time per bucket.
+	// endpoint that never answers costs a bounded time per bucket; the
+	// config's timeout overrides it.
 	callTimeout = 30 * time.Second
 )
 
@@ -115,7 +116,7 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (*Provider, error
 		endpoint: ep,
 		log:      log.With("provider", name),
 		calls:    env.Calls,
-		timeout:  callTimeout,
+		timeout:  cfg.timeout(),
 		creds:    map[string]aws.CredentialsProvider{},
 		s3c:      map[clientKey]*s3.Client{},
 		kmsc:     map[clientKey]*kms.Client{},
@@ -156,13 +157,18 @@ func (p *Provider) Accounts(ctx context.Context) ([]string, error) {
 func (p *Provider) List(ctx context.Context, account string) ([]providers.BucketRef, error) {
 	client := p.s3Client(account, p.region)
 	var refs []providers.BucketRef
-	in := &s3.ListBucketsInput{MaxBuckets: aws.Int32(1000)}
-	for {
+	var cause error // the SDK's own error, which may name an AssumeRole refusal
+	err := providers.Paginate(ctx, "s3:ListBuckets", func(ctx context.Context, token string) (string, error) {
+		in := &s3.ListBucketsInput{MaxBuckets: aws.Int32(1000)}
+		if token != "" {
+			in.ContinuationToken = aws.String(token)
+		}
 		out, err := call(ctx, p, "ListBuckets", func(ctx context.Context) (*s3.ListBucketsOutput, error) {
 			return client.ListBuckets(ctx, in)
 		})
 		if err != nil {
-			return refs, listError(fmt.Errorf("aws: list buckets of account %s: %w", account, shortError(err)), err)
+			cause = err
+			return "", shortError(err)
 		}
 		for _, bk := range out.Buckets {
 			ref := providers.BucketRef{Account: account, Name: aws.ToString(bk.Name), Region: aws.ToString(bk.BucketRegion)}
@@ -183,12 +189,17 @@ func (p *Provider) List(ctx context.Context, account string) ([]providers.Bucket
 			}
 			refs = append(refs, ref)
 		}
-		token := aws.ToString(out.ContinuationToken)
-		if token == "" {
-			return refs, nil
+		return aws.ToString(out.ContinuationToken), nil
+	})
+	if err != nil {
+		// The pages read so far are kept: their buckets are audited, and
+		// the account's coverage names what stopped the rest.
+		if cause == nil {
+			cause = err
 		}
-		in.ContinuationToken = aws.String(token)
+		return refs, listError(fmt.Errorf("aws: list buckets of account %s: %w", account, err), cause)
 	}
+	return refs, nil
 }
 
 // call runs one SDK call through the shared counter and rate limit, under

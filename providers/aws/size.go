@@ -93,8 +93,8 @@ func (p *Provider) sizeBatch(ctx context.Context, account, region string, bs []*
 		at time.Time
 	}
 	latest := map[string]point{}
-	seenTokens := map[string]bool{}
-	for {
+	err := providers.Paginate(ctx, sizeAPI, func(ctx context.Context, token string) (string, error) {
+		in.NextToken = optional(token)
 		out, err := call(ctx, p, "GetMetricData", func(ctx context.Context) (*cloudwatch.GetMetricDataOutput, error) {
 			return client.GetMetricData(ctx, in)
 		})
@@ -104,10 +104,7 @@ func (p *Provider) sizeBatch(ctx context.Context, account, region string, bs []*
 			if apiCodes.IsDenied(status, code) {
 				perm = "cloudwatch:GetMetricData"
 			}
-			for _, b := range bs {
-				b.SetUnknown(providers.FieldSize, sizeAPI, shortError(err), perm)
-			}
-			return
+			return "", &providers.APIError{API: sizeAPI, Permission: perm, Err: shortError(err)}
 		}
 		for _, r := range out.MetricDataResults {
 			id := aws.ToString(r.Id)
@@ -117,18 +114,15 @@ func (p *Provider) sizeBatch(ctx context.Context, account, region string, bs []*
 				}
 			}
 		}
-		tok := aws.ToString(out.NextToken)
-		if tok == "" {
-			break
+		return aws.ToString(out.NextToken), nil
+	})
+	if err != nil {
+		// A size read from some pages only could be short: none is kept.
+		_, perm := providers.APIOf(err)
+		for _, b := range bs {
+			b.SetUnknown(providers.FieldSize, sizeAPI, err, perm)
 		}
-		if seenTokens[tok] {
-			for _, b := range bs {
-				b.SetUnknown(providers.FieldSize, sizeAPI, errors.New("GetMetricData repeated a page token"), "")
-			}
-			return
-		}
-		seenTokens[tok] = true
-		in.NextToken = aws.String(tok)
+		return
 	}
 	for i, b := range bs {
 		sz, ok := latest["s"+strconv.Itoa(i)]

@@ -375,11 +375,11 @@ func (p *provider) dataPlaneContainers(ctx context.Context, a *account) ([]ctrFa
 	}
 	var out []ctrFacts
 	pager := sc.NewListContainersPager(&service.ListContainersOptions{})
-	for pager.More() {
+	err = providers.Paginate(ctx, "ListContainers", func(ctx context.Context, _ string) (string, error) {
 		page, err := providers.CallTimeout(ctx, p.env.Calls, "ListContainers", p.timeout,
 			func(ctx context.Context) (service.ListContainersResponse, error) { return pager.NextPage(ctx) })
 		if err != nil {
-			return nil, shortError(err)
+			return "", shortError(err)
 		}
 		for _, it := range page.ContainerItems {
 			if it == nil || it.Name == nil {
@@ -395,8 +395,9 @@ func (p *provider) dataPlaneContainers(ctx context.Context, a *account) ([]ctrFa
 			}
 			out = append(out, c)
 		}
-	}
-	return out, nil
+		return more(pager.More(), page.NextMarker), nil
+	})
+	return out, err
 }
 
 // publicLevel maps the data plane's public access names onto ARM's.

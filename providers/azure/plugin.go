@@ -237,19 +237,23 @@ func (p *provider) Accounts(ctx context.Context) ([]string, error) {
 	}
 	var out []string
 	pager := c.NewListPager(nil)
-	for pager.More() {
+	err = providers.Paginate(ctx, "Subscriptions_List", func(ctx context.Context, _ string) (string, error) {
 		page, err := providers.CallTimeout(ctx, p.env.Calls, "Subscriptions_List", p.timeout,
 			func(ctx context.Context) (armsubscription.SubscriptionsClientListResponse, error) {
 				return pager.NextPage(ctx)
 			})
 		if err != nil {
-			return nil, fmt.Errorf("azure: list subscriptions: %w", explain(err, "Microsoft.Resources/subscriptions/read"))
+			return "", explain(err, "Microsoft.Resources/subscriptions/read")
 		}
 		for _, s := range page.Value {
 			if s.SubscriptionID != nil && (s.State == nil || *s.State == armsubscription.SubscriptionStateEnabled) {
 				out = append(out, *s.SubscriptionID)
 			}
 		}
+		return more(pager.More(), page.NextLink), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("azure: list subscriptions: %w", err)
 	}
 	p.mu.Lock()
 	for _, s := range out {
@@ -271,20 +275,25 @@ func (p *provider) List(ctx context.Context, sub string) ([]providers.BucketRef,
 	}
 	var accts []*account
 	pager := f.NewAccountsClient().NewListPager(nil)
-	for pager.More() {
+	err = providers.Paginate(ctx, "StorageAccounts_List", func(ctx context.Context, _ string) (string, error) {
 		page, err := providers.CallTimeout(ctx, p.env.Calls, "StorageAccounts_List", p.timeout,
 			func(ctx context.Context) (armstorage.AccountsClientListResponse, error) { return pager.NextPage(ctx) })
 		if err != nil {
-			return nil, fmt.Errorf("azure: list storage accounts of subscription %s: %w", sub, explain(err, permAccounts))
+			return "", explain(err, permAccounts)
 		}
 		for _, a := range page.Value {
 			if acct := accountOf(sub, p.cloudOf(sub), a); acct != nil {
 				accts = append(accts, acct)
 			}
 		}
+		return more(pager.More(), page.NextLink), nil
+	})
+	var errs []error
+	if err != nil {
+		// The accounts of the pages read are still listed.
+		errs = append(errs, fmt.Errorf("azure: list storage accounts of subscription %s: %w", sub, err))
 	}
 	var refs []providers.BucketRef
-	var errs []error
 	for _, a := range accts {
 		p.mu.Lock()
 		p.accounts[sub+"/"+a.name] = a
@@ -307,19 +316,13 @@ func (p *provider) List(ctx context.Context, sub string) ([]providers.BucketRef,
 func (p *provider) listContainers(ctx context.Context, f *armstorage.ClientFactory, a *account) ([]ctrFacts, error) {
 	var out []ctrFacts
 	pager := f.NewBlobContainersClient().NewListPager(a.group, a.name, nil)
-	for pager.More() {
+	err := providers.Paginate(ctx, "BlobContainers_List", func(ctx context.Context, _ string) (string, error) {
 		page, err := providers.CallTimeout(ctx, p.env.Calls, "BlobContainers_List", p.timeout,
 			func(ctx context.Context) (armstorage.BlobContainersClientListResponse, error) {
 				return pager.NextPage(ctx)
 			})
 		if err != nil {
-			dp, dperr := p.dataPlaneContainers(ctx, a)
-			if dperr != nil {
-				return nil, fmt.Errorf("azure: list containers of %s: %w; from the data plane: %w", a.name,
-					explain(err, permContainers), explain(dperr, permBlobs))
-			}
-			p.log.Warn("container list from the data plane", "account", a.name, "err", err)
-			return dp, nil
+			return "", err
 		}
 		for _, it := range page.Value {
 			if it == nil || it.Name == nil {
@@ -336,8 +339,31 @@ func (p *provider) listContainers(ctx context.Context, f *armstorage.ClientFacto
 			}
 			out = append(out, c)
 		}
+		return more(pager.More(), page.NextLink), nil
+	})
+	if err != nil {
+		dp, dperr := p.dataPlaneContainers(ctx, a)
+		if dperr != nil {
+			// The containers of the pages read are kept.
+			return out, fmt.Errorf("azure: list containers of %s: %w; from the data plane: %w", a.name,
+				explain(err, permContainers), explain(dperr, permBlobs))
+		}
+		p.log.Warn("container list from the data plane", "account", a.name, "err", err)
+		return dp, nil
 	}
 	return out, nil
+}
+
+// more is the token Paginate watches for an SDK pager that follows its
+// own next links: the link, or "" at the end.
+func more(more bool, next *string) string {
+	if !more {
+		return ""
+	}
+	if next == nil || *next == "" {
+		return "(next page)"
+	}
+	return *next
 }
 
 // accountOf reads one entry of the storage account list.

@@ -161,19 +161,33 @@ func (p *provider) Accounts(context.Context) ([]string, error) {
 // full metadata, which is kept for Describe.
 func (p *provider) List(ctx context.Context, project string) ([]providers.BucketRef, error) {
 	var refs []providers.BucketRef
-	token := ""
-	for {
+	err := providers.Paginate(ctx, "storage.buckets.list", func(ctx context.Context, token string) (string, error) {
 		var next string
 		page, err := providers.CallTimeout(ctx, p.env.Calls, "storage.buckets.list", p.cfg.timeout(),
 			func(ctx context.Context) ([]*storage.BucketAttrs, error) {
+				// One answer per call: the iterator's Pager would fetch page
+				// after page to fill a thousand, past Paginate's watch.
+				it := p.storage.Buckets(ctx, project)
+				it.PageInfo().MaxSize = pageSize
+				it.PageInfo().Token = token
 				var page []*storage.BucketAttrs
-				n, err := iterator.NewPager(p.storage.Buckets(ctx, project), pageSize, token).NextPage(&page)
-				next = n
-				return page, err
+				for {
+					a, err := it.Next()
+					if errors.Is(err, iterator.Done) {
+						return page, nil
+					}
+					if err != nil {
+						return nil, err
+					}
+					page = append(page, a)
+					if it.PageInfo().Remaining() == 0 {
+						next = it.PageInfo().Token
+						return page, nil
+					}
+				}
 			})
 		if err != nil {
-			return nil, &providers.APIError{API: "storage.buckets.list", Permission: "storage.buckets.list",
-				Err: fmt.Errorf("gcp: list buckets of project %s: %w", project, explain(err, "storage.buckets.list"))}
+			return "", explain(err, "storage.buckets.list")
 		}
 		p.mu.Lock()
 		for _, a := range page {
@@ -181,11 +195,15 @@ func (p *provider) List(ctx context.Context, project string) ([]providers.Bucket
 			refs = append(refs, providers.BucketRef{Account: project, Name: a.Name, Region: regionOf(a)})
 		}
 		p.mu.Unlock()
-		if next == "" {
-			return refs, nil
-		}
-		token = next
+		return next, nil
+	})
+	if err != nil {
+		// The buckets of the pages read are kept: they are audited, and the
+		// project's coverage names what stopped the rest.
+		return refs, &providers.APIError{API: "storage.buckets.list", Permission: "storage.buckets.list",
+			Err: fmt.Errorf("gcp: list buckets of project %s: %w", project, err)}
 	}
+	return refs, nil
 }
 
 // Close releases the clients.

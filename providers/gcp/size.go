@@ -82,17 +82,17 @@ func (p *provider) series(ctx context.Context, project, metric string, now time.
 	}
 	it := p.metrics.ListTimeSeries(ctx, req, kmsRetry)
 	out := map[string]point{}
-	seen := map[string]bool{}
-	for more := true; more; {
-		// One counted call per answer: the first Next fetches a page, the
-		// rest drain it.
+	// The iterator carries the page token; Paginate watches it. One
+	// counted call per answer: the first Next fetches a page, the rest
+	// drain it.
+	return out, providers.Paginate(ctx, sizeAPI, func(ctx context.Context, _ string) (string, error) {
+		var next string
 		page, err := providers.CallTimeout(ctx, p.env.Calls, "monitoring.timeSeries.list", p.cfg.timeout(),
 			func(context.Context) ([]*monitoringpb.TimeSeries, error) {
 				var page []*monitoringpb.TimeSeries
 				for {
 					ts, err := it.Next()
 					if errors.Is(err, iterator.Done) {
-						more = false
 						return page, nil
 					}
 					if err != nil {
@@ -100,19 +100,13 @@ func (p *provider) series(ctx context.Context, project, metric string, now time.
 					}
 					page = append(page, ts)
 					if it.PageInfo().Remaining() == 0 {
-						tok := it.PageInfo().Token
-						if tok == "" {
-							more = false
-						} else if seen[tok] {
-							return nil, errors.New("ListTimeSeries repeated a page token")
-						}
-						seen[tok] = true
+						next = it.PageInfo().Token
 						return page, nil
 					}
 				}
 			})
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		for _, ts := range page {
 			name := ts.GetResource().GetLabels()["bucket_name"]
@@ -134,8 +128,8 @@ func (p *provider) series(ctx context.Context, project, metric string, now time.
 			cur.v += v
 			out[name] = cur
 		}
-	}
-	return out, nil
+		return next, nil
+	})
 }
 
 var _ providers.Sizer = (*provider)(nil)

@@ -188,12 +188,26 @@ func (s *Server) serveOSS(w http.ResponseWriter, r *http.Request) {
 		c.fail(405, "MethodNotAllowed", "The specified method is not allowed against this resource: the sandbox is read-only.")
 		return
 	}
-	switch s.opts.Faults.Match(op, bucketName) {
+	kind := s.opts.Faults.Match(op, bucketName)
+	switch kind {
 	case sandbox.FaultThrottle:
 		c.fail(503, "Throttling", "Please reduce your request rate.")
 		return
 	case sandbox.FaultServer:
-		c.fail(500, "InternalError", "We encountered an internal error. Please try again.")
+		c.serverError()
+		return
+	case sandbox.FaultEndlessBody:
+		sandbox.Endless(w, r, 200, "application/xml",
+			[]byte(xml.Header+"<ListAllMyBucketsResult><Buckets>"),
+			[]byte("<Bucket><Name>endless</Name><Location>oss-cn-hangzhou</Location><Region>cn-hangzhou</Region></Bucket>"), s.closing)
+		return
+	case sandbox.FaultHugeError:
+		sandbox.Endless(w, r, 500, "application/xml",
+			[]byte(xml.Header+"<Error><Code>InternalError</Code><Message>We encountered an internal error"),
+			[]byte(". Please try again"), s.closing)
+		return
+	case sandbox.FaultRedirectLoop:
+		sandbox.RedirectLoop(w, r)
 		return
 	case sandbox.FaultTimeout:
 		s.hang(r)
@@ -204,7 +218,10 @@ func (s *Server) serveOSS(w http.ResponseWriter, r *http.Request) {
 	}
 	acct := s.accounts[acctID]
 	if op == "ListBuckets" {
-		s.listBuckets(c, acct)
+		if !sandbox.ListingFault(kind) {
+			kind = ""
+		}
+		s.listBuckets(c, acct, kind)
 		return
 	}
 	b, ok := s.buckets[bucketName]
@@ -250,7 +267,13 @@ type bucketEntry struct {
 	StorageClass     string `xml:"StorageClass"`
 }
 
-func (s *Server) listBuckets(c *ossCall, acct *account) {
+func (c *ossCall) serverError() {
+	c.fail(500, "InternalError", "We encountered an internal error. Please try again.")
+}
+
+// listBuckets answers ListBuckets (GetService); a listing fault changes
+// its pages.
+func (s *Server) listBuckets(c *ossCall, acct *account, hostile string) {
 	q := c.r.URL.Query()
 	maxKeys := 100
 	if v := q.Get("max-keys"); v != "" {
@@ -273,14 +296,26 @@ func (s *Server) listBuckets(c *ossCall, acct *account) {
 		Buckets     []bucketEntry `xml:"Buckets>Bucket"`
 	}
 	res := result{Owner: owner{ID: acct.id, DisplayName: acct.id}, Prefix: prefix, Marker: marker}
+	var page []*bucket
 	for _, b := range acct.buckets {
 		if !strings.HasPrefix(b.Name, prefix) || b.Name <= marker {
 			continue
 		}
-		if len(res.Buckets) == maxKeys {
-			res.IsTruncated, res.NextMarker, res.MaxKeys = true, res.Buckets[len(res.Buckets)-1].Name, maxKeys
+		if len(page) == maxKeys {
+			res.IsTruncated, res.NextMarker, res.MaxKeys = true, page[len(page)-1].Name, maxKeys
 			break
 		}
+		page = append(page, b)
+	}
+	if hostile != "" {
+		var fail bool
+		if page, res.NextMarker, fail = sandbox.HostilePage(hostile, marker, acct.buckets); fail {
+			c.serverError()
+			return
+		}
+		res.IsTruncated = res.NextMarker != ""
+	}
+	for _, b := range page {
 		res.Buckets = append(res.Buckets, bucketEntry{
 			CreationDate:     b.created.Format("2006-01-02T15:04:05.000Z"),
 			ExtranetEndpoint: "oss-" + b.Region + ".aliyuncs.com",

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/reachaudit/reachaudit/providers/sandbox"
 )
 
 const (
@@ -221,7 +223,7 @@ func (s s3Service) listBuckets(c *call, p *principal) reply {
 		limit = n
 	}
 	after := ""
-	if tok := q.Get("continuation-token"); tok != "" {
+	if tok := q.Get("continuation-token"); tok != "" && c.fault == "" {
 		raw, err := base64.RawURLEncoding.DecodeString(tok)
 		if err != nil {
 			return s.errorReply(c, 400, "InvalidArgument", "The continuation token provided is incorrect",
@@ -232,31 +234,46 @@ func (s s3Service) listBuckets(c *call, p *principal) reply {
 	prefix, region := q.Get("prefix"), q.Get("bucket-region")
 	acct := s.s.w.accounts[p.account]
 
-	var b xmlBuilder
-	b.WriteString(xmlHeader)
-	b.openNS("ListAllMyBucketsResult")
-	b.open("Buckets")
-	var last string
+	var page []*bucket
 	more := false
-	n := 0
 	if acct != nil {
 		for _, bk := range acct.buckets {
 			if bk.name <= after || !strings.HasPrefix(bk.name, prefix) || (region != "" && bk.region != region) {
 				continue
 			}
-			if n == limit {
+			if len(page) == limit {
 				more = true
 				break
 			}
-			b.open("Bucket")
-			b.el("Name", bk.name)
-			b.el("CreationDate", bk.created.Format(s3Time))
-			b.el("BucketRegion", bk.region)
-			b.el("BucketArn", bucketARN(bk))
-			b.close("Bucket")
-			last = bk.name
-			n++
+			page = append(page, bk)
 		}
+	}
+	token := ""
+	if more {
+		token = base64.RawURLEncoding.EncodeToString([]byte(page[len(page)-1].name))
+	}
+	if c.fault != "" {
+		var all []*bucket
+		if acct != nil {
+			all = acct.buckets
+		}
+		var fail bool
+		if page, token, fail = sandbox.HostilePage(c.fault, q.Get("continuation-token"), all); fail {
+			return s.fault(c, sandbox.FaultServer)
+		}
+	}
+
+	var b xmlBuilder
+	b.WriteString(xmlHeader)
+	b.openNS("ListAllMyBucketsResult")
+	b.open("Buckets")
+	for _, bk := range page {
+		b.open("Bucket")
+		b.el("Name", bk.name)
+		b.el("CreationDate", bk.created.Format(s3Time))
+		b.el("BucketRegion", bk.region)
+		b.el("BucketArn", bucketARN(bk))
+		b.close("Bucket")
 	}
 	b.close("Buckets")
 	b.open("Owner")
@@ -265,8 +282,8 @@ func (s s3Service) listBuckets(c *call, p *principal) reply {
 		b.el("ID", acct.canonical)
 	}
 	b.close("Owner")
-	if more {
-		b.el("ContinuationToken", base64.RawURLEncoding.EncodeToString([]byte(last)))
+	if token != "" {
+		b.el("ContinuationToken", token)
 	}
 	if prefix != "" {
 		b.el("Prefix", prefix)

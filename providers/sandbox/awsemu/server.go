@@ -171,6 +171,8 @@ type call struct {
 	object string
 	auth   authResult
 	reqID  string
+	// fault is a listing fault the handler renders (sandbox.ListingFault).
+	fault string
 }
 
 // service is one AWS API the server speaks.
@@ -220,6 +222,15 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		switch kind {
 		case "":
 			rep = svc.handle(c)
+		case sandbox.FaultRepeatToken, sandbox.FaultCycleToken, sandbox.FaultPage2, sandbox.FaultDuplicates:
+			c.fault = kind
+			rep = svc.handle(c)
+		case sandbox.FaultEndlessBody, sandbox.FaultHugeError:
+			s.endless(rw, r, c, kind)
+			return
+		case sandbox.FaultRedirectLoop:
+			sandbox.RedirectLoop(rw, r)
+			return
 		case sandbox.FaultTimeout:
 			s.hold(r)
 			// The client has given up or the bound is reached: drop the
@@ -232,6 +243,21 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.write(rw, r, svc, c, rep)
+}
+
+// endless renders the endless-body faults: a ListBuckets answer that
+// names bucket after bucket, or an error whose message never ends.
+func (s *Server) endless(rw http.ResponseWriter, r *http.Request, c *call, kind string) {
+	rw.Header().Set("X-Amz-Request-Id", c.reqID)
+	if kind == sandbox.FaultHugeError {
+		sandbox.Endless(rw, r, http.StatusInternalServerError, "application/xml",
+			[]byte(xmlHeader+"<Error><Code>InternalError</Code><Message>We encountered an internal error"),
+			[]byte(". Please try again"), s.done)
+		return
+	}
+	sandbox.Endless(rw, r, http.StatusOK, "application/xml",
+		[]byte(xmlHeader+`<ListAllMyBucketsResult xmlns="`+s3NS+`"><Buckets>`),
+		[]byte("<Bucket><Name>endless</Name><CreationDate>2025-01-01T00:00:00.000Z</CreationDate></Bucket>"), s.done)
 }
 
 func (s *Server) hold(r *http.Request) {

@@ -71,29 +71,46 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // fault renders an injected fault the way Cloud Storage fails; it reports
-// whether the request was answered.
-func (s *Server) fault(w http.ResponseWriter, r *http.Request, op, bucket string) bool {
-	switch s.opts.Faults.Match(op, bucket) {
+// whether the request was answered. A listing fault is left to the
+// listing, which listing then names.
+func (s *Server) fault(w http.ResponseWriter, r *http.Request, op, bucket string) (answered bool, listing string) {
+	switch kind := s.opts.Faults.Match(op, bucket); kind {
 	case sandbox.FaultThrottle:
 		writeError(w, http.StatusTooManyRequests, "rateLimitExceeded",
 			"The project exceeded the rate limit for Cloud Storage requests.")
 	case sandbox.FaultServer:
-		writeError(w, http.StatusServiceUnavailable, "backendError", "Backend Error")
+		writeServerError(w)
 	case sandbox.FaultTimeout:
 		s.hang(r.Context())
 	case sandbox.FaultMalformed:
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		w.WriteHeader(http.StatusOK)
 		w.Write([]byte(`{"kind": "storage#bucket", "name": "` + bucket + `", "location": `))
+	case sandbox.FaultEndlessBody:
+		sandbox.Endless(w, r, http.StatusOK, "application/json; charset=UTF-8",
+			[]byte(`{"kind": "storage#buckets", "items": [`),
+			[]byte(`{"kind": "storage#bucket", "id": "endless", "name": "endless", "location": "US"}, `), s.done)
+	case sandbox.FaultHugeError:
+		sandbox.Endless(w, r, http.StatusInternalServerError, "application/json; charset=UTF-8",
+			[]byte(`{"error": {"code": 500, "message": "Backend Error`), []byte(" again"), s.done)
+	case sandbox.FaultRedirectLoop:
+		sandbox.RedirectLoop(w, r)
 	default:
-		return false
+		if sandbox.ListingFault(kind) {
+			return false, kind
+		}
+		return false, ""
 	}
-	return true
+	return true, ""
+}
+
+func writeServerError(w http.ResponseWriter) {
+	writeError(w, http.StatusServiceUnavailable, "backendError", "Backend Error")
 }
 
 func (s *Server) bucketCall(w http.ResponseWriter, r *http.Request, op, perm, name string,
 	fn func(http.ResponseWriter, *http.Request, *bucketState)) {
-	if s.fault(w, r, op, name) {
+	if answered, _ := s.fault(w, r, op, name); answered {
 		return
 	}
 	b := s.buckets[name]
@@ -109,7 +126,8 @@ func (s *Server) bucketCall(w http.ResponseWriter, r *http.Request, op, perm, na
 }
 
 func (s *Server) listBuckets(w http.ResponseWriter, r *http.Request) {
-	if s.fault(w, r, "storage.buckets.list", "") {
+	answered, hostile := s.fault(w, r, "storage.buckets.list", "")
+	if answered {
 		return
 	}
 	q := r.URL.Query()
@@ -134,12 +152,25 @@ func (s *Server) listBuckets(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sort.Slice(in, func(i, j int) bool { return in[i].Name < in[j].Name })
+	out := &raw.Buckets{Kind: "storage#buckets", Items: []*raw.Bucket{}}
+	if hostile != "" {
+		pg, next, fail := sandbox.HostilePage(hostile, q.Get("pageToken"), in)
+		if fail {
+			writeServerError(w)
+			return
+		}
+		for _, b := range pg {
+			out.Items = append(out.Items, s.resource(b))
+		}
+		out.NextPageToken = next
+		writeJSON(w, out)
+		return
+	}
 	start, max, ok := page(q)
 	if !ok {
 		writeError(w, http.StatusBadRequest, "invalid", "Invalid page token or maxResults.")
 		return
 	}
-	out := &raw.Buckets{Kind: "storage#buckets", Items: []*raw.Bucket{}}
 	for i := start; i < len(in) && len(out.Items) < max; i++ {
 		out.Items = append(out.Items, s.resource(in[i]))
 	}

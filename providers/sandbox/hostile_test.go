@@ -1,0 +1,205 @@
+package sandbox_test
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/providers"
+	"github.com/reachaudit/reachaudit/providers/alibaba"
+	"github.com/reachaudit/reachaudit/providers/aws"
+	"github.com/reachaudit/reachaudit/providers/gcp"
+	"github.com/reachaudit/reachaudit/providers/sandbox"
+	_ "github.com/reachaudit/reachaudit/providers/sandbox/awsemu"
+	_ "github.com/reachaudit/reachaudit/providers/sandbox/alibabaemu"
+	_ "github.com/reachaudit/reachaudit/providers/sandbox/gcpemu"
+)
+
+// hostileEstates hold three buckets per provider, so that a listing whose
+// first page gives half of them (two) is told from one that gives all.
+var hostileEstates = map[string]string{
+	"aws": `aws:
+  accounts:
+    - id: "111122223333"
+      buckets:
+        - {name: h-alpha, region: us-east-1, versioning: Enabled}
+        - {name: h-beta, region: us-east-1, versioning: Enabled}
+        - {name: h-gamma, region: us-west-2, versioning: Enabled}
+`,
+	"gcp": `gcp:
+  projects:
+    - id: hostile-project
+      buckets:
+        - {name: h-alpha, location: US, versioning: true}
+        - {name: h-beta, location: US, versioning: true}
+        - {name: h-gamma, location: EU, versioning: true}
+`,
+	"alibaba": `alibaba:
+  accounts:
+    - id: "1234567890123456"
+      buckets:
+        - {name: h-alpha, region: cn-hangzhou, versioning: Enabled, redundancy: ZRS}
+        - {name: h-beta, region: cn-hangzhou, versioning: Enabled, redundancy: ZRS}
+        - {name: h-gamma, region: us-west-1, versioning: Enabled, redundancy: ZRS}
+`,
+}
+
+// listOps are each emulator's name of the bucket listing, for faults.
+var listOps = map[string]string{"aws": "ListBuckets", "gcp": "storage.buckets.list", "alibaba": "ListBuckets"}
+
+// hostileCallTimeout is the per-call timeout the hostile scans run with,
+// so that each case ends in seconds.
+const hostileCallTimeout = 2 * time.Second
+
+// hostileRun is what one scan of a hostile endpoint did.
+type hostileRun struct {
+	res      *agent.Result
+	elapsed  time.Duration
+	requests int64
+	peakHeap uint64
+}
+
+// scanHostile scans one provider's emulator with the faults injected,
+// through the real plugin and SDK, and measures the scan's time and the
+// peak of the heap in use while it ran.
+func scanHostile(t *testing.T, provider string, lim agent.Limits, faults ...sandbox.Fault) hostileRun {
+	t.Helper()
+	est, err := sandbox.ParseEstate("hostile.yaml", []byte(hostileEstates[provider]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.Start(context.Background(), est, sandbox.Options{Faults: sandbox.NewFaults(faults...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	cfgs := sb.Configs()
+	switch c := cfgs[provider].(type) {
+	case *aws.Config:
+		c.Timeout = hostileCallTimeout
+	case *gcp.Config:
+		c.Timeout = hostileCallTimeout
+	case *alibaba.Config:
+		c.Timeout = hostileCallTimeout.String()
+	}
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	stop := make(chan struct{})
+	var peak uint64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak {
+				peak = m.HeapInuse
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	start := time.Now()
+	res, err := agent.Scan(context.Background(), agent.ScanConfig{Providers: cfgs, Policy: risk.DefaultPolicy(), Limits: lim})
+	elapsed := time.Since(start)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := hostileRun{res: res, elapsed: elapsed, requests: sb.Requests()}
+	if peak > base.HeapInuse {
+		run.peakHeap = peak - base.HeapInuse
+	}
+	calls := 0
+	for _, oc := range res.Summary.APICalls[provider] {
+		calls += oc.Calls
+	}
+	t.Logf("%s: %d buckets, %d API calls, %d requests served, %v, heap peak +%d MiB, coverage %s",
+		provider, len(res.Buckets), calls, run.requests, elapsed.Round(time.Millisecond), run.peakHeap>>20, res.Summary.CoverageState)
+	return run
+}
+
+func bucketNames(bs []providers.Bucket) []string {
+	var out []string
+	for _, b := range bs {
+		out = append(out, b.Name)
+	}
+	return out
+}
+
+// listError is the run's error for the account listing, "" if none.
+func listError(r *agent.Result) string {
+	for _, e := range r.Errors {
+		if e.Op == "list" {
+			return e.Error
+		}
+	}
+	return ""
+}
+
+// A listing that cannot end (a repeated token, cyclic markers) or fails
+// at page 2 stops with an error naming its API, keeps the buckets of the
+// pages it read, and leaves the account's coverage failed, so the scan
+// never looks clean; a listing that names a bucket twice gives one record.
+func TestHostileListings(t *testing.T) {
+	apis := map[string]string{"aws": "s3:ListBuckets", "gcp": "storage.buckets.list", "alibaba": "oss:ListBuckets"}
+	cases := []struct {
+		kind    string
+		buckets int    // what the scan keeps: the first page's two, or all three
+		err     string // in the listing's error; "" for a listing that succeeds
+	}{
+		{sandbox.FaultRepeatToken, 2, "earlier page already gave"},
+		{sandbox.FaultCycleToken, 2, "earlier page already gave"},
+		{sandbox.FaultPage2, 2, "page 2"},
+		{sandbox.FaultDuplicates, 3, ""},
+	}
+	for _, provider := range []string{"aws", "gcp", "alibaba"} {
+		for _, c := range cases {
+			t.Run(provider+"/"+c.kind, func(t *testing.T) {
+				run := scanHostile(t, provider, agent.Limits{}, sandbox.Fault{Op: listOps[provider], Kind: c.kind})
+				r := run.res
+				if run.elapsed > 20*time.Second {
+					t.Errorf("the scan took %v", run.elapsed)
+				}
+				if len(r.Buckets) != c.buckets {
+					t.Fatalf("buckets %v, want %d", bucketNames(r.Buckets), c.buckets)
+				}
+				ids := map[string]bool{}
+				for _, f := range r.Findings {
+					if ids[f.ID] {
+						t.Errorf("finding id %s twice (%s %s)", f.ID, f.Rule, f.Bucket)
+					}
+					ids[f.ID] = true
+				}
+				cov := r.Summary.Coverage[provider]
+				if c.err == "" {
+					if r.Summary.CoverageState != agent.CoverageComplete || listError(r) != "" {
+						t.Fatalf("coverage %s, list error %q", r.Summary.CoverageState, listError(r))
+					}
+					return
+				}
+				le := listError(r)
+				if !strings.Contains(le, apis[provider]) || !strings.Contains(le, c.err) {
+					t.Errorf("list error %q, want it to name %s and say %q", le, apis[provider], c.err)
+				}
+				if cov == nil || len(cov.Failed) != 1 || r.Summary.CoverageState == agent.CoverageComplete {
+					t.Errorf("coverage %+v state %s: the account whose listing failed must not look covered", cov, r.Summary.CoverageState)
+				}
+				if r.Summary.ByRule["UNK-002"] != 1 {
+					t.Errorf("UNK-002 findings %d, want 1", r.Summary.ByRule["UNK-002"])
+				}
+			})
+		}
+	}
+}
