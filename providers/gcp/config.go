@@ -18,6 +18,11 @@ type Config struct {
 	// workload identity federation, authorized user). Empty: Application
 	// Default Credentials.
 	CredentialsFile string `yaml:"credentials_file"`
+	// CredentialsType is the type the credentials file must have; a file
+	// of another type is refused rather than followed (an external_account
+	// file can make the library run a command or fetch a URL). Default
+	// service_account.
+	CredentialsType string `yaml:"credentials_type"`
 	// ImpersonateServiceAccount is a service account e-mail whose
 	// short-lived token is used for every call, minted with the base
 	// credentials.
@@ -45,6 +50,18 @@ type Config struct {
 	// Timeout bounds each API call, retries included; default 30s.
 	Timeout time.Duration `yaml:"timeout"`
 }
+
+// The credentials file types accepted, as the Google auth library names
+// them.
+const (
+	CredentialsServiceAccount      = "service_account"
+	CredentialsAuthorizedUser      = "authorized_user"
+	CredentialsExternalAccount     = "external_account"
+	CredentialsImpersonatedAccount = "impersonated_service_account"
+)
+
+var credentialsTypes = []string{CredentialsServiceAccount, CredentialsAuthorizedUser,
+	CredentialsExternalAccount, CredentialsImpersonatedAccount}
 
 var (
 	projectID    = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
@@ -76,6 +93,12 @@ func (c *Config) Validate(ch *yamlfile.Check) {
 	if c.WithoutAuthentication && (c.CredentialsFile != "" || c.ImpersonateServiceAccount != "") {
 		ch.Errorf("without_authentication", "cannot be combined with credentials_file or impersonate_service_account")
 	}
+	if c.CredentialsType != "" {
+		ch.OneOf("credentials_type", c.CredentialsType, credentialsTypes...)
+		if c.CredentialsFile == "" {
+			ch.Errorf("credentials_type", "names the type of credentials_file, which is not given")
+		}
+	}
 	if c.Endpoint != "" {
 		u, err := url.Parse(c.Endpoint)
 		switch {
@@ -96,6 +119,14 @@ func (c *Config) Validate(ch *yamlfile.Check) {
 	if c.Timeout < 0 {
 		ch.Errorf("timeout", "must not be negative")
 	}
+}
+
+// credentialsType is the type the credentials file must have.
+func (c *Config) credentialsType() string {
+	if c.CredentialsType != "" {
+		return c.CredentialsType
+	}
+	return CredentialsServiceAccount
 }
 
 func (c *Config) timeout() time.Duration {

@@ -20,6 +20,7 @@ func TestConfigDecodeAndValidate(t *testing.T) {
 		{name: "everything", yaml: `
 projects: [acme-prod, acme-analytics]
 credentials_file: /etc/reachaudit/gcp.json
+credentials_type: external_account
 impersonate_service_account: reachaudit@acme-prod.iam.gserviceaccount.com
 endpoint: https://storage-psc.p.googleapis.com/storage/v1/
 kms_endpoint: cloudkms.googleapis.com:443
@@ -36,6 +37,8 @@ timeout: 45s`},
 		{name: "kms endpoint without port", yaml: "projects: [acme-prod]\nkms_endpoint: cloudkms.googleapis.com", err: "host:port"},
 		{name: "bad service account", yaml: "projects: [acme-prod]\nimpersonate_service_account: bob@example.com", err: "service account"},
 		{name: "no auth with credentials", yaml: "projects: [acme-prod]\nwithout_authentication: true\ncredentials_file: k.json", err: "cannot be combined"},
+		{name: "unknown credentials type", yaml: "projects: [acme-prod]\ncredentials_file: k.json\ncredentials_type: api_key", err: "credentials_type"},
+		{name: "credentials type without a file", yaml: "projects: [acme-prod]\ncredentials_type: service_account", err: "credentials_file, which is not given"},
 		{name: "negative timeout", yaml: "projects: [acme-prod]\ntimeout: -1s", err: "negative"},
 	}
 	for _, tt := range tests {

@@ -9,12 +9,14 @@ import (
 	"sync"
 	"time"
 
+	"cloud.google.com/go/auth"
+	"cloud.google.com/go/auth/credentials"
+	"cloud.google.com/go/auth/credentials/impersonate"
 	kms "cloud.google.com/go/kms/apiv1"
 	"cloud.google.com/go/kms/apiv1/kmspb"
 	monitoring "cloud.google.com/go/monitoring/apiv3/v2"
 	"cloud.google.com/go/storage"
 	"github.com/googleapis/gax-go/v2"
-	"google.golang.org/api/impersonate"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
@@ -70,14 +72,14 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 	if !ok {
 		return nil, fmt.Errorf("gcp: configuration of type %T", c)
 	}
-	auth, err := authOptions(ctx, cfg)
+	authOpts, err := authOptions(cfg)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.UniverseDomain != "" {
-		auth = append(auth, option.WithUniverseDomain(cfg.UniverseDomain))
+		authOpts = append(authOpts, option.WithUniverseDomain(cfg.UniverseDomain))
 	}
-	sopts := append([]option.ClientOption{}, auth...)
+	sopts := append([]option.ClientOption{}, authOpts...)
 	if cfg.Endpoint != "" {
 		sopts = append(sopts, option.WithEndpoint(cfg.Endpoint))
 	}
@@ -92,7 +94,7 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 		storage.WithBackoff(gax.Backoff{Initial: 200 * time.Millisecond, Max: 5 * time.Second, Multiplier: 2}),
 		storage.WithMaxAttempts(4),
 	)
-	kopts := append([]option.ClientOption{}, auth...)
+	kopts := append([]option.ClientOption{}, authOpts...)
 	if cfg.KMSEndpoint != "" {
 		kopts = append(kopts, option.WithEndpoint(cfg.KMSEndpoint))
 	}
@@ -104,7 +106,7 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 		sc.Close()
 		return nil, fmt.Errorf("gcp: KMS client: %w", err)
 	}
-	mopts := append([]option.ClientOption{}, auth...)
+	mopts := append([]option.ClientOption{}, authOpts...)
 	if cfg.MonitoringEndpoint != "" {
 		mopts = append(mopts, option.WithEndpoint(cfg.MonitoringEndpoint))
 	}
@@ -128,28 +130,44 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 	return p, nil
 }
 
-// authOptions picks the credentials: none (emulators), a credentials file,
-// Application Default Credentials, and optionally an impersonated service
-// account on top of either.
-func authOptions(ctx context.Context, cfg *Config) ([]option.ClientOption, error) {
+// cloudPlatformScope is what base credentials need to impersonate.
+const cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
+
+// authOptions picks the credentials: none (emulators), a credentials file
+// of the configured type, or Application Default Credentials, and
+// optionally an impersonated service account on top. The three clients
+// share one set of credentials, so one token serves them all.
+func authOptions(cfg *Config) ([]option.ClientOption, error) {
 	if cfg.WithoutAuthentication {
 		return []option.ClientOption{option.WithoutAuthentication()}, nil
 	}
-	var base []option.ClientOption
+	opts := &credentials.DetectOptions{Scopes: readOnlyScopes, UniverseDomain: cfg.UniverseDomain}
+	if cfg.ImpersonateServiceAccount != "" {
+		// The base credentials only call the IAM Credentials API.
+		opts.Scopes = []string{cloudPlatformScope}
+	}
+	var creds *auth.Credentials
+	var err error
 	if cfg.CredentialsFile != "" {
-		base = append(base, option.WithCredentialsFile(cfg.CredentialsFile))
+		creds, err = credentials.NewCredentialsFromFile(credentials.CredType(cfg.credentialsType()), cfg.CredentialsFile, opts)
+		if err != nil {
+			return nil, fmt.Errorf("gcp: credentials_file %s (credentials_type %s): %w", cfg.CredentialsFile, cfg.credentialsType(), err)
+		}
+	} else if creds, err = credentials.DetectDefault(opts); err != nil {
+		return nil, fmt.Errorf("gcp: Application Default Credentials: %w", err)
 	}
-	if cfg.ImpersonateServiceAccount == "" {
-		return append(base, option.WithScopes(readOnlyScopes...)), nil
+	if cfg.ImpersonateServiceAccount != "" {
+		creds, err = impersonate.NewCredentials(&impersonate.CredentialsOptions{
+			TargetPrincipal: cfg.ImpersonateServiceAccount,
+			Scopes:          readOnlyScopes,
+			Credentials:     creds,
+			UniverseDomain:  cfg.UniverseDomain,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("gcp: impersonate %s: %w", cfg.ImpersonateServiceAccount, err)
+		}
 	}
-	ts, err := impersonate.CredentialsTokenSource(ctx, impersonate.CredentialsConfig{
-		TargetPrincipal: cfg.ImpersonateServiceAccount,
-		Scopes:          readOnlyScopes,
-	}, base...)
-	if err != nil {
-		return nil, fmt.Errorf("gcp: impersonate %s: %w", cfg.ImpersonateServiceAccount, err)
-	}
-	return []option.ClientOption{option.WithTokenSource(ts)}, nil
+	return []option.ClientOption{option.WithAuthCredentials(creds)}, nil
 }
 
 // Accounts are the configured projects.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/auth/credentials"
+	"cloud.google.com/go/auth/httptransport"
 	kms "cloud.google.com/go/kms/apiv1"
 	"cloud.google.com/go/kms/apiv1/kmspb"
 	"google.golang.org/api/option"
@@ -68,9 +70,32 @@ func start(t *testing.T, src string, opts sandbox.Options) *gcpemu.Server {
 	return srv
 }
 
-func get(t *testing.T, url string) (int, map[string]any) {
+// authed is an HTTP client that carries an access token of the sandbox's
+// service account, got through its token endpoint by the Google auth
+// library.
+func authed(t *testing.T, srv *gcpemu.Server) *http.Client {
 	t.Helper()
-	resp, err := http.Get(url)
+	creds, err := credentials.NewCredentialsFromFile(credentials.ServiceAccount, srv.KeyFile(),
+		&credentials.DetectOptions{Scopes: []string{"https://www.googleapis.com/auth/devstorage.read_only"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := httptransport.NewClient(&httptransport.Options{Credentials: creds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hc
+}
+
+// authOpt is the client option that authenticates a Google client library
+// as the sandbox's service account.
+func authOpt(srv *gcpemu.Server) option.ClientOption {
+	return option.WithAuthCredentialsFile(option.ServiceAccount, srv.KeyFile())
+}
+
+func get(t *testing.T, hc *http.Client, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := hc.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +120,7 @@ func reasonOf(m map[string]any) string {
 func TestStorageAPI(t *testing.T) {
 	srv := start(t, estate, sandbox.Options{})
 	base := srv.StorageURL()
+	hc := authed(t, srv)
 	tests := []struct {
 		name, path string
 		status     int
@@ -170,7 +196,7 @@ func TestStorageAPI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, m := get(t, base+tt.path)
+			st, m := get(t, hc, base+tt.path)
 			if st != tt.status {
 				t.Fatalf("status %d, want %d: %v", st, tt.status, m)
 			}
@@ -179,7 +205,7 @@ func TestStorageAPI(t *testing.T) {
 			}
 		})
 	}
-	resp, err := http.Post(base+"b?project=acme-prod", "application/json", strings.NewReader("{}"))
+	resp, err := hc.Post(base+"b?project=acme-prod", "application/json", strings.NewReader("{}"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,20 +227,21 @@ func TestStorageFaultsAndLatency(t *testing.T) {
 	)
 	srv := start(t, estate, sandbox.Options{Faults: faults, Latency: 30 * time.Millisecond})
 	base := srv.StorageURL()
-	if st, m := get(t, base+"b/bkt1"); st != 429 || reasonOf(m) != "rateLimitExceeded" {
+	hc := authed(t, srv)
+	if st, m := get(t, hc, base+"b/bkt1"); st != 429 || reasonOf(m) != "rateLimitExceeded" {
 		t.Errorf("throttle: %d %v", st, m)
 	}
-	if st, _ := get(t, base+"b/bkt1"); st != 200 {
+	if st, _ := get(t, hc, base+"b/bkt1"); st != 200 {
 		t.Errorf("throttle did not heal: %d", st)
 	}
-	if st, m := get(t, base+"b/bkt3"); st != 503 || reasonOf(m) != "backendError" {
+	if st, m := get(t, hc, base+"b/bkt3"); st != 503 || reasonOf(m) != "backendError" {
 		t.Errorf("5xx: %d %v", st, m)
 	}
-	if st, m := get(t, base+"b/bkt1/iam"); st != 200 || m["raw"] == nil {
+	if st, m := get(t, hc, base+"b/bkt1/iam"); st != 200 || m["raw"] == nil {
 		t.Errorf("malformed: %d %v", st, m)
 	}
 	start := time.Now()
-	c := http.Client{Timeout: 300 * time.Millisecond}
+	c := http.Client{Transport: hc.Transport, Timeout: 300 * time.Millisecond}
 	if _, err := c.Get(base + "b/bkt1/o"); err == nil {
 		t.Error("timeout fault answered")
 	}
@@ -222,7 +249,7 @@ func TestStorageFaultsAndLatency(t *testing.T) {
 		t.Errorf("gave up after %v", d)
 	}
 	start = time.Now()
-	get(t, base+"b/bkt2")
+	get(t, hc, base+"b/bkt2")
 	if d := time.Since(start); d < 30*time.Millisecond {
 		t.Errorf("latency not applied: %v", d)
 	}
@@ -232,7 +259,7 @@ func TestKMS(t *testing.T) {
 	faults := sandbox.NewFaults(sandbox.Fault{Op: "cloudkms.cryptoKeyVersions.get", Kind: sandbox.FaultServer, Times: 1})
 	srv := start(t, estate, sandbox.Options{Faults: faults})
 	client, err := kms.NewKeyManagementClient(context.Background(),
-		option.WithEndpoint(srv.Endpoints()["kms"]), option.WithoutAuthentication(),
+		option.WithEndpoint(srv.Endpoints()["kms"]), authOpt(srv),
 		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +299,8 @@ func TestConfigPointsAtTheServers(t *testing.T) {
 	srv := start(t, estate, sandbox.Options{})
 	cfg := srv.Config().(*gcp.Config)
 	if !strings.HasPrefix(cfg.Endpoint, "http://127.0.0.1:") || !strings.HasSuffix(cfg.Endpoint, "/storage/v1/") ||
-		!strings.HasPrefix(cfg.KMSEndpoint, "127.0.0.1:") || !cfg.WithoutAuthentication || !cfg.Insecure ||
+		!strings.HasPrefix(cfg.KMSEndpoint, "127.0.0.1:") || cfg.WithoutAuthentication || !cfg.Insecure ||
+		cfg.CredentialsFile != srv.KeyFile() || cfg.CredentialsType != gcp.CredentialsServiceAccount ||
 		fmt.Sprint(cfg.Projects) != "[acme-prod acme-other]" {
 		t.Errorf("config %+v", cfg)
 	}

@@ -50,6 +50,9 @@ type Server struct {
 	// metricsDeny holds the projects whose time series are denied.
 	metricsDeny map[string]bool
 
+	// auth holds the service-account key and the access tokens issued.
+	auth *authority
+
 	httpLn   net.Listener
 	httpSrv  *http.Server
 	grpcLn   net.Listener
@@ -115,6 +118,9 @@ func Start(ctx context.Context, sec *Section, opts sandbox.Options) (*Server, er
 	}
 
 	var err error
+	if s.auth, err = newAuthority(); err != nil {
+		return nil, err
+	}
 	if s.httpLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("gcpemu: listen for storage: %w", err)
 	}
@@ -122,8 +128,15 @@ func Start(ctx context.Context, sec *Section, opts sandbox.Options) (*Server, er
 		s.httpLn.Close()
 		return nil, fmt.Errorf("gcpemu: listen for KMS: %w", err)
 	}
+	// A scan in another process (`sandbox serve`) reads the key from a
+	// file, as a user gives a service account key.
+	if err := s.auth.writeKeyFile(s.tokenURL()); err != nil {
+		s.httpLn.Close()
+		s.grpcLn.Close()
+		return nil, err
+	}
 	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	s.grpcSrv = grpc.NewServer()
+	s.grpcSrv = grpc.NewServer(grpc.UnaryInterceptor(s.grpcAuth))
 	kmspb.RegisterKeyManagementServiceServer(s.grpcSrv, &kmsServer{s: s})
 	monitoringpb.RegisterMetricServiceServer(s.grpcSrv, &metricServer{s: s})
 	go func() {
@@ -147,27 +160,41 @@ func Start(ctx context.Context, sec *Section, opts sandbox.Options) (*Server, er
 }
 
 // Config returns the plugin configuration that scans this emulator through
-// the client libraries' endpoint options.
+// the client libraries' endpoint options, authenticated with the sandbox's
+// service account key through its token endpoint.
 func (s *Server) Config() providers.Config {
 	return &gcp.Config{
-		Projects:              append([]string(nil), s.projects...),
-		Endpoint:              s.StorageURL(),
-		KMSEndpoint:           s.grpcLn.Addr().String(),
-		MonitoringEndpoint:    s.grpcLn.Addr().String(),
-		WithoutAuthentication: true,
-		Insecure:              true,
+		Projects:           append([]string(nil), s.projects...),
+		CredentialsFile:    s.auth.keyFile,
+		CredentialsType:    gcp.CredentialsServiceAccount,
+		Endpoint:           s.StorageURL(),
+		KMSEndpoint:        s.grpcLn.Addr().String(),
+		MonitoringEndpoint: s.grpcLn.Addr().String(),
+		Insecure:           true,
 	}
 }
+
+// KeyFile is the path of the sandbox's service account key file (removed
+// when the server closes).
+func (s *Server) KeyFile() string { return s.auth.keyFile }
+
+// tokenPath is where the OAuth 2.0 token endpoint is served.
+const tokenPath = "/token"
+
+// tokenURL is the token endpoint the key file names.
+func (s *Server) tokenURL() string { return "http://" + s.httpLn.Addr().String() + tokenPath }
 
 // StorageURL is the JSON API base URL, ending in /storage/v1/.
 func (s *Server) StorageURL() string { return "http://" + s.httpLn.Addr().String() + "/storage/v1/" }
 
 // Endpoints names the listening addresses.
 func (s *Server) Endpoints() map[string]string {
-	return map[string]string{"storage": s.StorageURL(), "kms": s.grpcLn.Addr().String(), "monitoring": s.grpcLn.Addr().String()}
+	return map[string]string{"storage": s.StorageURL(), "kms": s.grpcLn.Addr().String(), "monitoring": s.grpcLn.Addr().String(),
+		"token": s.tokenURL()}
 }
 
-// Requests is the number of API requests served, both servers together.
+// Requests is the number of API requests served, both servers together;
+// token requests are not API calls and are not counted.
 func (s *Server) Requests() int64 { return s.requests.Load() }
 
 // Close stops both servers; requests held by a timeout fault are released.
@@ -182,6 +209,7 @@ func (s *Server) Close() error {
 			err = s.httpSrv.Close()
 		}
 		s.grpcSrv.Stop()
+		s.auth.close()
 	})
 	return err
 }

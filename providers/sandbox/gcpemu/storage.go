@@ -26,9 +26,27 @@ const apiPrefix = "/storage/v1/"
 //	GET /storage/v1/b/B/acl                storage.bucketAccessControls.list
 //	GET /storage/v1/b/B/o                  storage.objects.list
 //	GET /storage/v1/b/B/o/O                storage.objects.get
+//
+// and, for credentials, the token endpoint (POST /token) and the IAM
+// Credentials API's generateAccessToken. Every API call must carry an
+// access token the token endpoint issued.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == tokenPath {
+		s.serveToken(w, r)
+		return
+	}
+	if rest, ok := strings.CutPrefix(r.URL.Path, impersonationPrefix); ok {
+		if target, ok := strings.CutSuffix(rest, impersonationSuffix); ok {
+			s.serveImpersonation(w, r, target)
+			return
+		}
+	}
 	s.requests.Add(1)
 	if err := s.wait(r.Context()); err != nil {
+		return
+	}
+	if _, aerr := s.auth.check(r.Header.Get("Authorization"), "storage", time.Now()); aerr != nil {
+		writeError(w, aerr.status, aerr.reason, aerr.msg)
 		return
 	}
 	if r.Method != http.MethodGet {
