@@ -106,7 +106,7 @@ func TestContractValidation(t *testing.T) {
 		{"end before start", "aws:\n  - billing_country: US\n    start: \"2027-01-01\"\n    end: \"2026-01-01\"\n", 4, "aws[0].end", "not after start"},
 		{"negative notice", "aws:\n  - billing_country: US\n    notice_days: -1\n", 3, "aws[0].notice_days", "negative"},
 		{"bad glob", "aws:\n  - account: \"[\"\n    billing_country: US\n", 2, "aws[0].account", "glob"},
-		{"unknown field", "aws:\n  - billing_country: US\n    renewal: auto\n", 3, "", "unknown field"},
+		{"unknown field", "aws:\n  - billing_country: US\n    renewal: auto\n", 3, "aws[0].renewal", "unknown key (want one of account, billing_country, end"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

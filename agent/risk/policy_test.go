@@ -108,7 +108,7 @@ func TestPolicyFileErrors(t *testing.T) {
 		field string
 		msg   string
 	}{
-		{"unknown key", "profile: us-adversary\nhomes: [US]\n", 2, "", "unknown field"},
+		{"unknown key", "profile: us-adversary\nhomes: [US]\n", 2, "homes", `unknown key (want one of concern, contract_counts, exceptions, exit, home, organisation, profile, residency, scenarios, sensitive_tags, trusted); did you mean "home"?`},
 		{"unknown profile", "home: [US]\nprofile: us-adversery\n", 2, "profile", "unknown profile"},
 		{"lower-case country", "home: [US]\nconcern:\n  - CN\n  - ru\n", 4, "concern[1]", "two upper-case letters"},
 		{"three-letter country", "residency:\n  allowed: [USA]\n", 2, "residency.allowed[0]", "ISO 3166-1 alpha-2"},
@@ -120,7 +120,7 @@ func TestPolicyFileErrors(t *testing.T) {
 		{"missing date", "exceptions:\n  - rule: EXP-001\n    resource: 'aws:*:*'\n    reason: r\n", 2, "exceptions[0].expires", "is required"},
 		{"sensitive tag with no values", "sensitive_tags:\n  data-class: []\n", 2, "sensitive_tags.data-class", "lists no values"},
 		{"organisation with an upper-case provider", "organisation:\n  AWS: ['1']\n", 2, "organisation.AWS", "not a provider name"},
-		{"exception list is not a list", "exceptions: {rule: EXP-001}\n", 1, "", ""},
+		{"exception list is not a list", "exceptions: {rule: EXP-001}\n", 1, "exceptions", "expected a list of mappings (key: value), got a mapping"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

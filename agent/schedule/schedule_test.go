@@ -67,7 +67,7 @@ func TestListValidate(t *testing.T) {
 		{"duplicate name", "schedules:\n  - {name: a, cron: \"@daily\"}\n  - {name: a, cron: \"@hourly\"}\n", "schedules[1].name: \"a\" is also the name of schedule 0"},
 		{"negative timeout", "schedules:\n  - {name: a, cron: \"@daily\", timeout: -1m}\n", "schedules[0].timeout: must not be negative"},
 		{"unknown provider", "schedules:\n  - {name: a, cron: \"@daily\", providers: [azure-nope]}\n", "schedules[0].providers[0]: unknown provider"},
-		{"unknown key", "schedules:\n  - {name: a, cron: \"@daily\", every: 1h}\n", "unknown field"},
+		{"unknown key", "schedules:\n  - {name: a, cron: \"@daily\", every: 1h}\n", "schedules[0].every: unknown key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

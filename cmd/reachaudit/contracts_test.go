@@ -33,7 +33,7 @@ func TestBadContractsExitTwo(t *testing.T) {
 		{"unknown provider", "c4.yaml", "sandbox: {estate: estate.yaml}\ncontracts:\n  oracle:\n    - billing_country: US\n",
 			[]string{"scan", "--config"}, "c4.yaml:4: contracts.oracle: unknown provider"},
 		{"unknown field", "c5.yaml", "sandbox: {estate: estate.yaml}\ncontracts:\n  aws:\n    - billing_country: US\n      auto_renew: true\n",
-			[]string{"scan", "--config"}, "c5.yaml:5"},
+			[]string{"scan", "--config"}, "c5.yaml:5: contracts.aws[0].auto_renew: unknown key (want one of"},
 		{"in an estate", "e1.yaml", "aws:\n  accounts:\n    - id: \"111122223333\"\ncontracts:\n  aws:\n    - {billing_country: US, notice_days: -30}\n",
 			[]string{"demo", "--estate"}, "e1.yaml:6: contracts.aws[0].notice_days: must not be negative"},
 		{"renewal reads the config too", "c6.yaml", "sandbox: {estate: estate.yaml}\ncontracts:\n  aws:\n    - {entity: Amazon Web Services Korea LLC}\n",

@@ -201,6 +201,9 @@ func TestExitCodes(t *testing.T) {
 	badHistory := write("bad-history.yaml", "sandbox: {estate: estate.yaml}\nhistory: {path: /proc/no/such/dir/h.db}\nschedules: [{name: n, cron: \"@daily\"}]\n")
 	noSchedules := write("no-schedules.yaml", "sandbox: {estate: estate.yaml}\nhistory: {path: h.db}\n")
 	badListen := write("bad-listen.yaml", "sandbox: {estate: estate.yaml}\nlisten: \"localhost:99999\"\n")
+	scalarList := write("scalar-list.yaml", "providers:\n  aws:\n    regions: us-east-1\n")
+	wordForNumber := write("word-for-number.yaml", "sandbox: {estate: estate.yaml}\nlimits:\n  concurrency: lots\n")
+	nestedTypo := write("nested-typo.yaml", "providers:\n  aws:\n    endpont: https://s3.example.com\n")
 	out := filepath.Join(dir, "out.json")
 	tests := []struct {
 		name    string
@@ -216,6 +219,13 @@ func TestExitCodes(t *testing.T) {
 		{"estate with an unknown field names file and line", []string{"demo", "--estate", badEstate}, exitUsage, "bad-estate.yaml:7"},
 		{"config with a misspelt key names file and line", []string{"scan", "--config", badConfig}, exitUsage, "bad-config.yaml:3"},
 		{"config with an unknown top-level key", []string{"scan", "--config", unknownKey}, exitUsage, "unknown-key.yaml:3: frobnicate"},
+		{"a string for a list names the field and the type", []string{"scan", "--config", scalarList}, exitUsage,
+			`scalar-list.yaml:3: providers.aws.regions: expected a list of strings, got a string ("us-east-1") (a list of one is written [us-east-1])`},
+		{"a word for a number names the field and the type", []string{"scan", "--config", wordForNumber}, exitUsage,
+			`word-for-number.yaml:3: limits.concurrency: expected a whole number, got a string ("lots")`},
+		{"a nested typo names its path, the keys allowed and the nearest", []string{"scan", "--config", nestedTypo}, exitUsage,
+			`nested-typo.yaml:3: providers.aws.endpont: unknown key (want one of accounts, ca_cert,`},
+		{"a nested typo suggests the key meant", []string{"scan", "--config", nestedTypo}, exitUsage, `did you mean "endpoint"?`},
 		{"missing config file", []string{"scan", "--config", filepath.Join(dir, "nope.yaml")}, exitUsage, "nope.yaml"},
 		{"clean sandbox scan passes the gate", []string{"scan", "--config", sandboxCfg, "--format", "json", "--out", out, "--fail-on", "low"}, exitOK, ""},
 		{"agent with a bad cron spec", []string{"agent", "--config", badCron}, exitUsage, "bad-cron.yaml:4: schedules[0].cron"},

@@ -106,7 +106,7 @@ func Decode(name string, data []byte, v any) (err error) {
 		}
 	}
 	if err := yaml.UnmarshalWithOptions(data, v, yaml.Strict()); err != nil {
-		return locate(fromYAML(name, err), data, nil)
+		return explain(name, err, data, nil, reflect.TypeOf(v))
 	}
 	return validate(name, data, "", v)
 }
@@ -122,7 +122,7 @@ func DecodeNode(name string, data []byte, node ast.Node, root string, v any) (er
 		return err
 	}
 	if err := yaml.NodeToValue(node, v, yaml.Strict()); err != nil {
-		return locate(fromYAML(name, err), data, node)
+		return explain(name, err, data, node, reflect.TypeOf(v))
 	}
 	return validate(name, data, root, v)
 }

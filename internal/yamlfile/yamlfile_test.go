@@ -31,10 +31,14 @@ func TestDecodeErrors(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"unknown field", "name: x\nitems:\n  - id: a\n    colour: red\n", "f.yaml:4"},
+		{"unknown field", "name: x\nitems:\n  - id: a\n    colour: red\n", "f.yaml:4: items[0].colour: unknown key (want one of id, kind)"},
+		{"typo is named", "name: x\nitems:\n  - id: a\n    knid: a\n", `f.yaml:4: items[0].knid: unknown key (want one of id, kind); did you mean "kind"?`},
+		{"top-level key", "nmae: x\n", `f.yaml:1: nmae: unknown key (want one of items, name); did you mean "name"?`},
+		{"scalar for a list", "items: a\n", `f.yaml:1: items: expected a list of mappings (key: value), got a string ("a") (a list of one is written [a])`},
 		{"bad enum", "name: x\nitems:\n  - id: a\n    kind: a\n  - id: b\n    kind: zz\n", `f.yaml:6: items[1].kind: "zz" is not one of a, b`},
 		{"missing required", "name: x\nitems:\n  - kind: a\n", "f.yaml:3: items[0].id: is required"},
-		{"wrong type", "name: [1]\n", "f.yaml:1"},
+		{"wrong type", "name: [1]\n", "f.yaml:1: name: expected a string, got a list"},
+		{"number for a string in a list", "items:\n  - id: [x]\n", "f.yaml:2: items[0].id: expected a string, got a list"},
 		{"syntax", "name: [x\n", "f.yaml:1"},
 	}
 	for _, tt := range tests {

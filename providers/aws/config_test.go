@@ -18,8 +18,9 @@ func TestConfigRefusedWithFileLineAndField(t *testing.T) {
 		{"unknown base region", "region: eu-nowhere-9\n", "region", 1},
 		{"endpoint without scheme", "endpoint: localhost:9000\n", "endpoint", 1},
 		{"kms endpoint with a strange scheme", "kms_endpoint: ftp://kms.example.com\n", "kms_endpoint", 1},
-		// The decoder names an unknown key in its message, on its line.
-		{"unknown key", "accounts: []\nrole: Audit\n", "", 2},
+		// An unknown key is named by its path, on its line, with the keys
+		// that are allowed.
+		{"unknown key", "accounts: []\nrole: Audit\n", "role", 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -29,7 +30,7 @@ func TestConfigRefusedWithFileLineAndField(t *testing.T) {
 			if !errors.As(err, &ye) {
 				t.Fatalf("error %v, want a yamlfile.Error", err)
 			}
-			if ye.File != "aws.yaml" || ye.Field != tc.field || ye.Line != tc.line || (tc.field == "" && !strings.Contains(ye.Msg, "role")) {
+			if ye.File != "aws.yaml" || ye.Field != tc.field || ye.Line != tc.line || (tc.field == "role" && !strings.Contains(ye.Msg, "want one of accounts,")) {
 				t.Errorf("error at %s:%d field %q (%v), want line %d field %q", ye.File, ye.Line, ye.Field, err, tc.line, tc.field)
 			}
 		})

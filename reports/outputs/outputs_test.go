@@ -44,7 +44,7 @@ func TestValidate(t *testing.T) {
 		{"format not for syslog", `[{type: syslog, address: "udp://h", format: html}]`, `[0].format: "html" is not one of cef, json, ocsf`},
 		{"hec without token", `[{type: splunk-hec, url: "https://h:8088"}]`, `[0].token_env: give token_env or token_file`},
 		{"hec with both", `[{type: splunk-hec, url: "https://h:8088", token_env: A, token_file: B}]`, `not both`},
-		{"token in the config is refused", `[{type: splunk-hec, url: "https://h:8088", token: abc}]`, `unknown field "token"`},
+		{"token in the config is refused", `[{type: splunk-hec, url: "https://h:8088", token: abc}]`, `token: unknown key (want one of`},
 		{"url with credentials", `[{type: webhook, url: "https://u:p@h/x", secret_env: S}]`, `[0].url: must not carry credentials`},
 		{"webhook without secret", `[{type: webhook, url: "https://h/x"}]`, `[0].secret_env`},
 		{"cert without key", `[{type: syslog, address: "tls://h", cert_file: c.pem}]`, `[0].cert_file: cert_file and key_file go together`},
