@@ -23,14 +23,24 @@ demo: build
 
 # make test: every package; in CI (CI=true) the concurrent packages run with
 # -race, and tests that need external tools fail instead of skipping when
-# REACHAUDIT_REQUIRE_EXTERNAL=1.
-test: build
+# REACHAUDIT_REQUIRE_EXTERNAL=1. At the end it lists the tests it skipped
+# for a missing tool, by tool.
 ifeq ($(CI),true)
-	$(GO) test -count=1 -timeout 12m -race $(RACE_PKGS)
+TEST_CMDS := $(GO) test -count=1 -timeout 12m -race $(RACE_PKGS) && \
 	$(GO) test -count=1 -timeout 12m ./deploy/... ./internal/...
 else
-	$(GO) test -count=1 -timeout 12m ./...
+TEST_CMDS := $(GO) test -count=1 -timeout 12m ./...
 endif
+
+test: build
+	@skips=$$(mktemp); trap 'rm -f "$$skips"' EXIT; \
+	REACHAUDIT_SKIP_LOG="$$skips" sh -c '$(TEST_CMDS)'; rc=$$?; \
+	if [ -s "$$skips" ]; then \
+	  echo "skipped, for want of an outside tool (install it, or set REACHAUDIT_REQUIRE_EXTERNAL=1 to fail instead):"; \
+	  sort "$$skips" | awk -F '\t' '{n[$$1]++; if (!($$1 in t)) t[$$1]=$$2; else if (n[$$1] <= 3) t[$$1]=t[$$1] ", " $$2} \
+	    END {for (k in n) printf "  %-28s %3d test(s): %s%s\n", k, n[k], t[k], (n[k] > 3 ? ", …" : "")}' | sort; \
+	else echo "no test was skipped for a missing tool"; fi; \
+	exit $$rc
 
 # make fuzz: every fuzz target for FUZZTIME each (the seed corpus under each
 # package's testdata/fuzz runs in every make test too). A crasher is written

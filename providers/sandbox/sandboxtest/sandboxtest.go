@@ -6,9 +6,11 @@ package sandboxtest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/reachaudit/reachaudit/providers"
@@ -29,7 +31,28 @@ func Require(tb testing.TB, what string, present bool) {
 	if os.Getenv(RequireExternalEnv) == "1" {
 		tb.Fatalf("%s is required (%s=1) but missing", what, RequireExternalEnv)
 	}
+	noteSkip(tb.Name(), what)
 	tb.Skipf("%s missing; skipping", what)
+}
+
+// SkipLogEnv names a file that each skip for a missing tool is appended
+// to, one "tool<TAB>test" line, so that make test can say at its end what
+// it did not run and why. Unset: nothing is written.
+const SkipLogEnv = "REACHAUDIT_SKIP_LOG"
+
+func noteSkip(test, what string) {
+	name := os.Getenv(SkipLogEnv)
+	if name == "" {
+		return
+	}
+	// One short write with O_APPEND: lines from test binaries running at
+	// once do not interleave.
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_, _ = fmt.Fprintf(f, "%s\t%s\n", strings.NewReplacer("\t", " ", "\n", " ").Replace(what), test)
 }
 
 // RequireTool returns the path of the first of names found on PATH, or in
