@@ -63,6 +63,10 @@ func (e *cefEncoder) AppendFinding(dst []byte, f *risk.Finding) ([]byte, error) 
 	ext.add("flexString2", f.Remediation)
 	ext.add("flexString2Label", "remediation")
 	ext.add("deviceExternalId", e.r.RunID)
+	if f.Unverified {
+		ext.add("cn1", "1")
+		ext.add("cn1Label", "unverified")
+	}
 	return ext.dst, nil
 }
 

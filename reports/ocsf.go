@@ -160,7 +160,7 @@ func (e *ocsfEncoder) event(f *risk.Finding) *ocsfEvent {
 		TypeUID: ocsfTypeUID, TypeName: "Compliance Finding: Create",
 		Time:       ms,
 		SeverityID: sev.id, Severity: sev.caption,
-		StatusID: st.id, Status: st.caption, StatusDetail: f.SuppressedReason,
+		StatusID: st.id, Status: st.caption, StatusDetail: ocsfStatusDetail(f),
 		Message: f.Title,
 		Metadata: ocsfMetadata{
 			Version:        OCSFVersion,
@@ -279,4 +279,17 @@ func ocsfCloudOf(provider, region string) (providers.OCSFCloud, string) {
 		partition = p.Partition
 	}
 	return pl.OCSF, partition
+}
+
+// ocsfStatusDetail is the exception's reason for a suppressed finding and
+// the unverified note for one kept from an earlier run.
+func ocsfStatusDetail(f *risk.Finding) string {
+	d := f.SuppressedReason
+	if f.Unverified {
+		if d != "" {
+			d += "; "
+		}
+		d += UnverifiedNote
+	}
+	return d
 }

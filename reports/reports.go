@@ -204,3 +204,8 @@ var risks = []string{risk.RiskExpose, risk.RiskBlock, risk.RiskResidency, risk.R
 func resourceName(provider, account, bucket string) string {
 	return provider + ":" + account + ":" + bucket
 }
+
+// UnverifiedNote says what an unverified finding is, in every format that
+// carries it in words: kept open from an earlier run because this run
+// could not read what decides it, so it is neither confirmed nor resolved.
+const UnverifiedNote = "unverified: kept open from an earlier run; this run could not read what decides it"

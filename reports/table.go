@@ -262,6 +262,9 @@ func findingDetail(t *tableWriter, f *risk.Finding, indent string) {
 	if f.Status == risk.StatusSuppressed {
 		t.line(seg{"", indent}, seg{ansiDim, "suppressed (" + f.Severity.String() + "): " + f.SuppressedReason})
 	}
+	if f.Unverified {
+		t.line(seg{"", indent}, seg{ansiBold, UnverifiedNote})
+	}
 	if ev := evidenceSummary(f, 1<<20); ev != "" {
 		t.line(seg{"", indent}, seg{ansiDim, ev})
 	}
