@@ -59,6 +59,17 @@ func TestCoverageExitCodes(t *testing.T) {
         - {name: acme-org-member, region: us-east-1, versioning: Enabled}
 `)
 	orgDenied := write("org-denied.yaml", "sandbox: {estate: org-denied-estate.yaml}\n")
+	write("gcp-org-denied-estate.yaml", `gcp:
+  organization:
+    id: "123456789012"
+    folders: [{id: "1001"}]
+    deny: [resourcemanager.folders.list]
+  projects:
+    - id: acme-prod
+      buckets:
+        - {name: acme-clean, location: us-central1, versioning: true}
+`)
+	gcpOrgDenied := write("gcp-org-denied.yaml", "sandbox: {estate: gcp-org-denied-estate.yaml}\n")
 
 	tests := []struct {
 		name    string
@@ -82,6 +93,8 @@ func TestCoverageExitCodes(t *testing.T) {
 		{"partial coverage allowed: nothing at critical", []string{"scan", "--config", partial, "--allow-partial", "--fail-on", "critical"}, exitOK, "", agent.CoveragePartial, []string{"gcp:acme-research"}, "", ""},
 		{"the organisation cannot be listed", []string{"scan", "--config", orgDenied, "--allow-partial"}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"aws:*"},
 			"organizations:ListAccounts", "organizations:ListAccounts"},
+		{"the GCP hierarchy cannot be read", []string{"scan", "--config", gcpOrgDenied, "--allow-partial"}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"gcp:*"},
+			"resourcemanager.folders.list", "resourcemanager.folders.list"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -70,8 +70,14 @@ type StaticCredentials struct {
 
 var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
-// ListedAccounts implements providers.AccountLister.
-func (c *Config) ListedAccounts() []string { return c.Accounts }
+// ListedAccounts implements providers.AccountLister: none when the
+// organisation is discovered, since any member may then be found.
+func (c *Config) ListedAccounts() []string {
+	if c.Organization {
+		return nil
+	}
+	return c.Accounts
+}
 
 func (c *Config) timeout() time.Duration {
 	if c.Timeout > 0 {

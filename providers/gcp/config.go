@@ -14,6 +14,16 @@ import (
 type Config struct {
 	// Projects are the project ids whose buckets are scanned.
 	Projects []string `yaml:"projects"`
+	// Organization lists the ACTIVE projects of this organisation (its
+	// number, or organizations/N) and of every folder below it, with
+	// Projects added.
+	Organization string `yaml:"organization"`
+	// Folders lists the ACTIVE projects under these folders (numbers, or
+	// folders/N) and their subfolders, with Projects added.
+	Folders []string `yaml:"folders"`
+	// ResourceManagerEndpoint overrides the Resource Manager gRPC
+	// endpoint (host:port), where the projects are discovered.
+	ResourceManagerEndpoint string `yaml:"resourcemanager_endpoint"`
 	// CredentialsFile is a credentials JSON file (service account key,
 	// workload identity federation, authorized user). Empty: Application
 	// Default Credentials.
@@ -65,16 +75,32 @@ var credentialsTypes = []string{CredentialsServiceAccount, CredentialsAuthorized
 
 var (
 	projectID    = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	orgNumber    = regexp.MustCompile(`^(organizations/)?[0-9]{1,20}$`)
+	folderNumber = regexp.MustCompile(`^(folders/)?[0-9]{1,20}$`)
 	serviceEmail = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.iam\.gserviceaccount\.com$`)
 )
 
-// ListedAccounts implements providers.AccountLister.
-func (c *Config) ListedAccounts() []string { return c.Projects }
+// ListedAccounts implements providers.AccountLister: none when the
+// projects are discovered, since any may then be found.
+func (c *Config) ListedAccounts() []string {
+	if c.discovers() {
+		return nil
+	}
+	return c.Projects
+}
 
 // Validate checks the section's values.
 func (c *Config) Validate(ch *yamlfile.Check) {
-	if len(c.Projects) == 0 {
-		ch.Errorf("projects", "is required: the ids of the projects to scan")
+	if len(c.Projects) == 0 && !c.discovers() {
+		ch.Errorf("projects", "is required: the ids of the projects to scan (or organization: or folders: to discover them)")
+	}
+	if c.Organization != "" && !orgNumber.MatchString(c.Organization) {
+		ch.Errorf("organization", "%q is not an organization number such as 123456789012 (or organizations/123456789012)", c.Organization)
+	}
+	for i, f := range c.Folders {
+		if !folderNumber.MatchString(f) {
+			ch.Errorf("folders["+strconv.Itoa(i)+"]", "%q is not a folder number such as 345678901234 (or folders/345678901234)", f)
+		}
 	}
 	seen := map[string]bool{}
 	for i, p := range c.Projects {
@@ -108,7 +134,8 @@ func (c *Config) Validate(ch *yamlfile.Check) {
 			ch.Errorf("endpoint", "%q is plain HTTP; set insecure: true to allow it", c.Endpoint)
 		}
 	}
-	for _, e := range []struct{ path, v string }{{"kms_endpoint", c.KMSEndpoint}, {"monitoring_endpoint", c.MonitoringEndpoint}} {
+	for _, e := range []struct{ path, v string }{{"kms_endpoint", c.KMSEndpoint}, {"monitoring_endpoint", c.MonitoringEndpoint},
+		{"resourcemanager_endpoint", c.ResourceManagerEndpoint}} {
 		if e.v == "" {
 			continue
 		}
@@ -128,6 +155,10 @@ func (c *Config) credentialsType() string {
 	}
 	return CredentialsServiceAccount
 }
+
+// discovers reports whether the projects are found in the resource
+// hierarchy rather than only listed.
+func (c *Config) discovers() bool { return c.Organization != "" || len(c.Folders) > 0 }
 
 func (c *Config) timeout() time.Duration {
 	if c.Timeout > 0 {

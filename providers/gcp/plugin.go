@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,6 +59,8 @@ type provider struct {
 	storage *storage.Client
 	kms     *kms.KeyManagementClient
 	metrics *monitoring.MetricClient
+	// rm is set when the projects are discovered in the hierarchy.
+	rm *hierarchy
 
 	// listed holds the metadata the bucket list returned, so that Describe
 	// does not fetch it again; an entry is removed when it is used.
@@ -65,6 +68,9 @@ type provider struct {
 	listed map[string]*storage.BucketAttrs
 
 	keys providers.KeyCache[*kmspb.CryptoKey]
+
+	// discovery is how Accounts last found the projects.
+	discovery providers.Discovery
 }
 
 func open(ctx context.Context, c providers.Config, env providers.Env) (providers.Provider, error) {
@@ -119,15 +125,36 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 		kc.Close()
 		return nil, fmt.Errorf("gcp: Cloud Monitoring client: %w", err)
 	}
+	var rm *hierarchy
+	if cfg.discovers() {
+		if rm, err = openHierarchy(ctx, cfg, authOpts); err != nil {
+			sc.Close()
+			kc.Close()
+			mc.Close()
+			return nil, err
+		}
+	}
 	if env.Logger == nil {
 		env.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &provider{cfg: cfg, env: env, storage: sc, kms: kc, metrics: mc, listed: map[string]*storage.BucketAttrs{}}
+	p := &provider{cfg: cfg, env: env, storage: sc, kms: kc, metrics: mc, rm: rm, listed: map[string]*storage.BucketAttrs{}}
 	// The agent opens a provider per scan and may not close it; the gRPC
 	// connections must not outlive the provider in a long-running agent.
 	runtime.AddCleanup(p, func(kc *kms.KeyManagementClient) { kc.Close() }, kc)
 	runtime.AddCleanup(p, func(mc *monitoring.MetricClient) { mc.Close() }, mc)
+	if rm != nil {
+		runtime.AddCleanup(p, func(rm *hierarchy) { rm.Close() }, rm)
+	}
 	return p, nil
+}
+
+// scopes are the read-only scopes the configured calls need: the hierarchy
+// is read under cloud-platform.read-only, which Resource Manager requires.
+func scopes(cfg *Config) []string {
+	if cfg.discovers() {
+		return append(slices.Clone(readOnlyScopes), "https://www.googleapis.com/auth/cloud-platform.read-only")
+	}
+	return readOnlyScopes
 }
 
 // cloudPlatformScope is what base credentials need to impersonate.
@@ -141,7 +168,7 @@ func authOptions(cfg *Config) ([]option.ClientOption, error) {
 	if cfg.WithoutAuthentication {
 		return []option.ClientOption{option.WithoutAuthentication()}, nil
 	}
-	opts := &credentials.DetectOptions{Scopes: readOnlyScopes, UniverseDomain: cfg.UniverseDomain}
+	opts := &credentials.DetectOptions{Scopes: scopes(cfg), UniverseDomain: cfg.UniverseDomain}
 	if cfg.ImpersonateServiceAccount != "" {
 		// The base credentials only call the IAM Credentials API.
 		opts.Scopes = []string{cloudPlatformScope}
@@ -159,7 +186,7 @@ func authOptions(cfg *Config) ([]option.ClientOption, error) {
 	if cfg.ImpersonateServiceAccount != "" {
 		creds, err = impersonate.NewCredentials(&impersonate.CredentialsOptions{
 			TargetPrincipal: cfg.ImpersonateServiceAccount,
-			Scopes:          readOnlyScopes,
+			Scopes:          scopes(cfg),
 			Credentials:     creds,
 			UniverseDomain:  cfg.UniverseDomain,
 		})
@@ -170,9 +197,29 @@ func authOptions(cfg *Config) ([]option.ClientOption, error) {
 	return []option.ClientOption{option.WithAuthCredentials(creds)}, nil
 }
 
-// Accounts are the configured projects.
-func (p *provider) Accounts(context.Context) ([]string, error) {
-	return append([]string(nil), p.cfg.Projects...), nil
+// Accounts are the configured projects, with those discovered under the
+// configured organisation and folders.
+func (p *provider) Accounts(ctx context.Context) ([]string, error) {
+	if p.rm == nil {
+		return append([]string(nil), p.cfg.Projects...), nil
+	}
+	ids, d, err := p.discoverProjects(ctx)
+	p.mu.Lock()
+	p.discovery = d
+	p.mu.Unlock()
+	return ids, err
+}
+
+// Discovery tells the run's coverage how the projects were found and
+// which the hierarchy's listing skipped.
+func (p *provider) Discovery() providers.Discovery {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := p.discovery
+	if d.Source == "" {
+		d.Source = sourceConfig
+	}
+	return d
 }
 
 // List pages through the project's buckets. The list answers each bucket's
@@ -226,5 +273,5 @@ func (p *provider) List(ctx context.Context, project string) ([]providers.Bucket
 
 // Close releases the clients.
 func (p *provider) Close() error {
-	return errors.Join(p.storage.Close(), p.kms.Close(), p.metrics.Close())
+	return errors.Join(p.storage.Close(), p.kms.Close(), p.metrics.Close(), p.rm.Close())
 }

@@ -14,6 +14,8 @@ import (
 // Section is the estate file's `gcp:` section.
 type Section struct {
 	Projects []Project `yaml:"projects"`
+	// Organization is the resource hierarchy above the projects.
+	Organization *Organization `yaml:"organization"`
 }
 
 // Project is one GCP project with its keys and buckets.
@@ -135,6 +137,9 @@ func (s *Section) Validate(c *yamlfile.Check) {
 				c.Errorf(kp+".destroy_time", "only a DESTROY_SCHEDULED or DESTROYED key has a destroy time")
 			}
 		}
+	}
+	if s.Organization != nil {
+		s.Organization.validate(c, "organization")
 	}
 	for i, p := range s.Projects {
 		for j, b := range p.Buckets {

@@ -324,6 +324,12 @@ func TestEstateValidation(t *testing.T) {
 		{"public with prevention", "gcp:\n  projects:\n    - id: acme-prod\n      buckets:\n        - name: bkt1\n          location: us-east1\n          public: true\n          public_access_prevention: true\n", "public_access_prevention"},
 		{"duplicate bucket", "gcp:\n  projects:\n    - id: acme-prod\n      buckets:\n        - {name: bkt1, location: us-east1}\n    - id: acme-two\n      buckets:\n        - {name: bkt1, location: us-east1}\n", "projects[1].buckets[0].name"},
 		{"bad project id", "gcp:\n  projects:\n    - id: ACME\n", "projects[0].id"},
+		{"organization id not a number", "gcp:\n  organization: {id: acme}\n", "gcp.organization.id"},
+		{"folder under an unknown folder", "gcp:\n  organization:\n    folders: [{id: \"1\", parent: \"9\"}]\n", "gcp.organization.folders[0].parent"},
+		{"folders in a cycle", "gcp:\n  organization:\n    folders: [{id: \"1\", parent: \"2\"}, {id: \"2\", parent: \"1\"}]\n", "its own ancestor"},
+		{"project in an unknown folder", "gcp:\n  organization:\n    projects: [{id: acme-prod, parent: \"7\"}]\n", "gcp.organization.projects[0].parent"},
+		{"bad project status", "gcp:\n  organization:\n    projects: [{id: acme-prod, status: SUSPENDED}]\n", "gcp.organization.projects[0].status"},
+		{"bad hierarchy deny", "gcp:\n  organization:\n    deny: [storage.buckets.list]\n", "gcp.organization.deny[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"cloud.google.com/go/kms/apiv1/kmspb"
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
+	"cloud.google.com/go/resourcemanager/apiv3/resourcemanagerpb"
 	"google.golang.org/grpc"
 
 	"github.com/reachaudit/reachaudit/providers"
@@ -35,7 +36,8 @@ func init() {
 	})
 }
 
-// Server is a running GCS and Cloud KMS emulator.
+// Server is a running emulator of Cloud Storage, Cloud KMS, Cloud
+// Monitoring and Resource Manager.
 type Server struct {
 	opts     sandbox.Options
 	projects []string
@@ -49,6 +51,9 @@ type Server struct {
 	listDeny map[string]bool
 	// metricsDeny holds the projects whose time series are denied.
 	metricsDeny map[string]bool
+	// org is the resource hierarchy Resource Manager serves; nil without
+	// an organization block.
+	org *Organization
 
 	// auth holds the service-account key and the access tokens issued.
 	auth *authority
@@ -86,6 +91,7 @@ func Start(ctx context.Context, sec *Section, opts sandbox.Options) (*Server, er
 		listDeny:    map[string]bool{},
 		done:        make(chan struct{}),
 		metricsDeny: map[string]bool{},
+		org:         organizationOf(sec),
 	}
 	for _, p := range sec.Projects {
 		s.projects = append(s.projects, p.ID)
@@ -139,6 +145,8 @@ func Start(ctx context.Context, sec *Section, opts sandbox.Options) (*Server, er
 	s.grpcSrv = grpc.NewServer(grpc.UnaryInterceptor(s.grpcAuth))
 	kmspb.RegisterKeyManagementServiceServer(s.grpcSrv, &kmsServer{s: s})
 	monitoringpb.RegisterMetricServiceServer(s.grpcSrv, &metricServer{s: s})
+	resourcemanagerpb.RegisterProjectsServer(s.grpcSrv, &projectsServer{s: s})
+	resourcemanagerpb.RegisterFoldersServer(s.grpcSrv, &foldersServer{s: s})
 	go func() {
 		if err := s.httpSrv.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			opts.Logger.Error("gcp storage emulator stopped", "err", err)
@@ -163,15 +171,22 @@ func Start(ctx context.Context, sec *Section, opts sandbox.Options) (*Server, er
 // the client libraries' endpoint options, authenticated with the sandbox's
 // service account key through its token endpoint.
 func (s *Server) Config() providers.Config {
-	return &gcp.Config{
-		Projects:           append([]string(nil), s.projects...),
-		CredentialsFile:    s.auth.keyFile,
-		CredentialsType:    gcp.CredentialsServiceAccount,
-		Endpoint:           s.StorageURL(),
-		KMSEndpoint:        s.grpcLn.Addr().String(),
-		MonitoringEndpoint: s.grpcLn.Addr().String(),
-		Insecure:           true,
+	c := &gcp.Config{
+		Projects:                append([]string(nil), s.projects...),
+		CredentialsFile:         s.auth.keyFile,
+		CredentialsType:         gcp.CredentialsServiceAccount,
+		Endpoint:                s.StorageURL(),
+		KMSEndpoint:             s.grpcLn.Addr().String(),
+		MonitoringEndpoint:      s.grpcLn.Addr().String(),
+		ResourceManagerEndpoint: s.grpcLn.Addr().String(),
+		Insecure:                true,
 	}
+	if s.org != nil {
+		// An estate with an organization is scanned as one: its projects
+		// are discovered, none is named.
+		c.Projects, c.Organization = nil, s.org.id()
+	}
+	return c
 }
 
 // KeyFile is the path of the sandbox's service account key file (removed
@@ -190,7 +205,7 @@ func (s *Server) StorageURL() string { return "http://" + s.httpLn.Addr().String
 // Endpoints names the listening addresses.
 func (s *Server) Endpoints() map[string]string {
 	return map[string]string{"storage": s.StorageURL(), "kms": s.grpcLn.Addr().String(), "monitoring": s.grpcLn.Addr().String(),
-		"token": s.tokenURL()}
+		"token": s.tokenURL(), "resourcemanager": s.grpcLn.Addr().String()}
 }
 
 // Requests is the number of API requests served, both servers together;

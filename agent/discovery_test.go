@@ -1,0 +1,148 @@
+package agent_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/reachaudit/reachaudit/agent"
+	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/providers"
+	"github.com/reachaudit/reachaudit/providers/gcp"
+	"github.com/reachaudit/reachaudit/providers/sandbox"
+	_ "github.com/reachaudit/reachaudit/providers/sandbox/gcpemu"
+)
+
+// scanEstate scans an estate through the real plugins, after edit (if
+// any) changed the configurations the sandbox hands out.
+func scanEstate(t *testing.T, estate string, opts sandbox.Options, edit func(map[string]providers.Config)) *agent.Result {
+	t.Helper()
+	est, err := sandbox.ParseEstate("estate.yaml", []byte(estate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.Start(context.Background(), est, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	cfgs := sb.Configs()
+	if edit != nil {
+		edit(cfgs)
+	}
+	r, err := agent.Scan(context.Background(), agent.ScanConfig{Providers: cfgs, Policy: risk.DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func calls(r *agent.Result, provider, op string) int {
+	for _, c := range r.Summary.APICalls[provider] {
+		if c.Op == op {
+			return c.Calls
+		}
+	}
+	return 0
+}
+
+// gcpOrgEstate is an organisation of 26 ACTIVE projects with buckets: 21
+// right under the organisation (two pages of SearchProjects) and one in
+// each of folders nested three deep (1001 > 1002 > 1003) and a fourth
+// (1004); a project being deleted, and an ACTIVE project that has no
+// bucket list to read (it answers not found).
+func gcpOrgEstate(deny string) string {
+	var b strings.Builder
+	b.WriteString("gcp:\n  organization:\n    id: \"123456789012\"\n    folders:\n")
+	b.WriteString("      - {id: \"1001\", name: prod}\n      - {id: \"1002\", parent: \"1001\"}\n      - {id: \"1003\", parent: \"1002\"}\n      - {id: \"1004\"}\n")
+	if deny != "" {
+		fmt.Fprintf(&b, "    deny: [%s]\n", deny)
+	}
+	b.WriteString("    projects:\n")
+	parents := []string{"1001", "1002", "1003", "1004", "1001"}
+	for i := range 26 {
+		parent := ""
+		if i >= 21 {
+			parent = parents[i-21]
+		}
+		fmt.Fprintf(&b, "      - {id: org-proj-%02d, parent: %q}\n", i, parent)
+	}
+	b.WriteString("      - {id: org-gone-01, status: DELETE_REQUESTED, parent: \"1003\"}\n")
+	b.WriteString("      - {id: org-bare-01, parent: \"1002\"}\n")
+	b.WriteString("  projects:\n")
+	for i := range 26 {
+		fmt.Fprintf(&b, "    - id: org-proj-%02d\n      buckets:\n        - {name: org-gcs-%02d, location: us-central1, versioning: true}\n", i, i)
+	}
+	return b.String()
+}
+
+// organization: ORG audits every ACTIVE project under the organisation and
+// its nested folders through the real Resource Manager client: pages
+// followed, a project being deleted skipped and counted, a project whose
+// buckets cannot be listed an UNK-002; folders: starts lower in the tree.
+func TestScanDiscoversTheGCPOrganization(t *testing.T) {
+	r := scanEstate(t, gcpOrgEstate(""), sandbox.Options{}, nil)
+	cov := r.Summary.Coverage["gcp"]
+	if len(cov.Asked) != 27 || len(cov.Listed) != 26 || !slices.Equal(cov.Failed, []string{"org-bare-01"}) {
+		t.Fatalf("coverage asked %d listed %d failed %v", len(cov.Asked), len(cov.Listed), cov.Failed)
+	}
+	if cov.Source != "resourcemanager.projects.search" || cov.Skipped["DELETE_REQUESTED"] != 1 || len(cov.Skipped) != 1 {
+		t.Errorf("discovery %q skipped %v", cov.Source, cov.Skipped)
+	}
+	if r.Summary.Buckets != 26 || r.Summary.ByRule["UNK-002"] != 1 {
+		t.Errorf("%d buckets, %d UNK-002", r.Summary.Buckets, r.Summary.ByRule["UNK-002"])
+	}
+	// The organisation and each of its four folders once, and a second
+	// page for the 21 projects right under the organisation.
+	if s, f := calls(r, "gcp", "resourcemanager.projects.search"), calls(r, "gcp", "resourcemanager.folders.list"); s != 6 || f != 5 {
+		t.Errorf("SearchProjects pages %d, ListFolders pages %d; want 6 and 5", s, f)
+	}
+
+	// Under folder 1002: its projects and those of 1003 below it.
+	r = scanEstate(t, gcpOrgEstate(""), sandbox.Options{}, func(c map[string]providers.Config) {
+		g := c["gcp"].(*gcp.Config)
+		g.Organization, g.Folders = "", []string{"folders/1002"}
+	})
+	cov = r.Summary.Coverage["gcp"]
+	if !slices.Equal(cov.Listed, []string{"org-proj-22", "org-proj-23"}) || !slices.Equal(cov.Failed, []string{"org-bare-01"}) ||
+		cov.Skipped["DELETE_REQUESTED"] != 1 {
+		t.Errorf("under folders/1002: listed %v failed %v skipped %v", cov.Listed, cov.Failed, cov.Skipped)
+	}
+}
+
+// A hierarchy that cannot be read is one UNK-002 naming the call and the
+// permission; nothing was audited. SearchProjects never refuses: a
+// caller who may get no project finds none, which is reported as the gap.
+func TestScanGCPOrganizationDenied(t *testing.T) {
+	for _, tt := range []struct{ deny, api, permission string }{
+		{"resourcemanager.projects.get", "resourcemanager.projects.search", "resourcemanager.projects.get (roles/browser) on organizations/123456789012"},
+		{"resourcemanager.folders.list", "resourcemanager.folders.list", "resourcemanager.folders.list"},
+	} {
+		t.Run(tt.deny, func(t *testing.T) {
+			r := scanEstate(t, gcpOrgEstate(tt.deny), sandbox.Options{}, nil)
+			if r.Summary.CoverageState != agent.CoverageNone || r.Summary.ByRule["UNK-002"] != 1 {
+				t.Fatalf("coverage %q, UNK-002 %d", r.Summary.CoverageState, r.Summary.ByRule["UNK-002"])
+			}
+			f := r.Findings[0]
+			if f.Provider != "gcp" || f.Account != "*" || f.Evidence["api"] != tt.api || f.Evidence["permission"] != tt.permission {
+				t.Errorf("finding %+v", f)
+			}
+		})
+	}
+}
+
+// Throttling and unavailability of Resource Manager are retried: the
+// discovery still finds every project.
+func TestScanGCPOrganizationUnderFaults(t *testing.T) {
+	faults := sandbox.NewFaults(
+		sandbox.Fault{Op: "resourcemanager.projects.search", Kind: sandbox.FaultThrottle, Times: 2},
+		sandbox.Fault{Op: "resourcemanager.folders.list", Kind: sandbox.FaultServer, Times: 2},
+	)
+	r := scanEstate(t, gcpOrgEstate(""), sandbox.Options{Faults: faults}, nil)
+	cov := r.Summary.Coverage["gcp"]
+	if len(cov.Listed) != 26 || len(r.Errors) != 1 {
+		t.Errorf("listed %d, errors %+v", len(cov.Listed), r.Errors)
+	}
+}
