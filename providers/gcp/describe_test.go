@@ -39,7 +39,7 @@ func TestDescribeWithoutListFetchesMetadataOnce(t *testing.T) {
 }
 
 func TestBucketGetDeniedKeepsTheBucket(t *testing.T) {
-	estate := strings.Replace(smallEstate, "objects: [canary.txt]", "deny: [storage.buckets.get]", 1)
+	estate := strings.Replace(smallEstate, "object_names: [canary.txt]", "deny: [storage.buckets.get]", 1)
 	env := startSandbox(t, []byte(estate), sandbox.Options{}, nil)
 	b := env.prov.Describe(context.Background(), providers.BucketRef{Account: "acme-prod", Name: "alpha"})
 	for _, f := range []string{providers.FieldRegion, providers.FieldCustody, providers.FieldVersioning,

@@ -21,7 +21,7 @@ gcp:
         - name: alpha
           location: us-east1
           default_kms_key: projects/acme-prod/locations/us/keyRings/ring/cryptoKeys/soft
-          objects: [canary.txt]
+          object_names: [canary.txt]
         - name: beta
           location: us-east1
           default_kms_key: projects/acme-prod/locations/us/keyRings/ring/cryptoKeys/soft
@@ -208,7 +208,7 @@ func TestListFailuresAreErrorsNotPanics(t *testing.T) {
 			faults: []sandbox.Fault{{Op: "storage.buckets.list", Kind: sandbox.FaultMalformed}}, want: "list buckets of project acme-prod"},
 		{name: "5xx every time", estate: smallEstate,
 			faults: []sandbox.Fault{{Op: "storage.buckets.list", Kind: sandbox.FaultServer}}, want: "503"},
-		{name: "denied names the permission", estate: strings.Replace(smallEstate, "objects: [canary.txt]", "deny: [storage.buckets.list]", 1),
+		{name: "denied names the permission", estate: strings.Replace(smallEstate, "object_names: [canary.txt]", "deny: [storage.buckets.list]", 1),
 			want: "grant storage.buckets.list"},
 	}
 	for _, tt := range tests {

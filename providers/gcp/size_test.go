@@ -16,9 +16,9 @@ func sizeEstate() []byte {
 	var b strings.Builder
 	b.WriteString("gcp:\n  projects:\n    - id: acme-prod\n      buckets:\n        - {name: acme-young, location: US}\n")
 	for i := range 150 {
-		fmt.Fprintf(&b, "        - {name: acme-%03d, location: us-central1, bytes: %d, object_count: %d}\n", i, 5000+i, i)
+		fmt.Fprintf(&b, "        - {name: acme-%03d, location: us-central1, bytes: %d, objects: %d}\n", i, 5000+i, i)
 	}
-	b.WriteString("    - id: acme-other\n      buckets:\n        - {name: other-denied, location: EU, bytes: 10, object_count: 1, deny: [monitoring.timeSeries.list]}\n")
+	b.WriteString("    - id: acme-other\n      buckets:\n        - {name: other-denied, location: EU, bytes: 10, objects: 1, deny: [monitoring.timeSeries.list]}\n")
 	return []byte(b.String())
 }
 

@@ -62,7 +62,7 @@ type Bucket struct {
 	Labels                 map[string]string `yaml:"labels"`
 	// Objects are the names of objects in the bucket (for the probe and
 	// canary reads; they have no content).
-	Objects []string `yaml:"objects"`
+	Objects []string `yaml:"object_names"`
 	// Reachable false makes the data plane answer 403.
 	Reachable *bool `yaml:"reachable"`
 	// Deny lists IAM permissions whose calls answer permission denied.
@@ -71,10 +71,11 @@ type Bucket struct {
 	// monitoring.timeSeries.list denies reading the project's metrics.
 	Deny []string `yaml:"deny"`
 	// Bytes and ObjectCount are what Cloud Monitoring's storage metrics
-	// report (objects: names the objects themselves); absent: no
-	// datapoint, as for a bucket younger than a day.
+	// report, as every cloud's estate gives them (object_names: names the
+	// objects themselves); absent: no datapoint, as for a bucket younger
+	// than a day.
 	Bytes       *int64 `yaml:"bytes"`
-	ObjectCount *int64 `yaml:"object_count"`
+	ObjectCount *int64 `yaml:"objects"`
 }
 
 // Permissions a bucket's deny may name.

@@ -40,7 +40,7 @@ gcp:
           turbo_replication: true
           default_kms_key: projects/acme-prod/locations/us/keyRings/r/cryptoKeys/k
           labels: {env: prod}
-          objects: [a.txt, dir/b.txt]
+          object_names: [a.txt, dir/b.txt]
         - name: bkt2
           location: us-east1
           uniform_access: false
