@@ -282,6 +282,9 @@ func (p *Provider) cloudWatchClient(account, region string) *cloudwatch.Client {
 			if p.endpoint.cloudwatch != "" {
 				o.BaseEndpoint = aws.String(p.endpoint.cloudwatch)
 			}
+			if p.cwProtocol != nil {
+				o.Protocol = p.cwProtocol
+			}
 		})
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/reachaudit/reachaudit/providers"
 )
@@ -70,6 +71,10 @@ type Provider struct {
 	s3c   map[clientKey]*s3.Client
 	kmsc  map[clientKey]*kms.Client
 	cwc   map[clientKey]*cloudwatch.Client
+	// cwProtocol, when set, replaces the CloudWatch client's wire
+	// protocol (tests only: an emulator that speaks AWS Query but not
+	// the SDK's RPC v2 CBOR).
+	cwProtocol smithyhttp.ClientProtocol
 	// bucketRegions are the regions List learned, to place replication
 	// destinations without a call; bucket names are unique per partition.
 	bucketRegions sync.Map
