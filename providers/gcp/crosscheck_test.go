@@ -44,7 +44,7 @@ gcp:
 	}
 	defer fake.Stop()
 	for _, b := range sec.(*gcpemu.Section).Projects[0].Buckets {
-		fake.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: b.Name, VersioningEnabled: b.Versioning})
+		fake.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: b.Name, VersioningEnabled: b.Versioning.Enabled()})
 	}
 	plug, _ := providers.Lookup("gcp")
 	prov, err := plug.Open(context.Background(), &gcp.Config{

@@ -48,8 +48,9 @@ type Bucket struct {
 	Encryption *Encryption `yaml:"encryption"`
 	// Redundancy is LRS (default) or ZRS.
 	Redundancy string `yaml:"redundancy"`
-	// Versioning is Enabled, Suspended or absent (never turned on).
-	Versioning string `yaml:"versioning"`
+	// Versioning is Enabled, Suspended or Off (default, never turned on);
+	// see sandbox.Versioning.
+	Versioning sandbox.Versioning `yaml:"versioning"`
 	// ObjectLock true gives the bucket a locked WORM retention policy,
 	// OSS's object lock; false (default), none.
 	ObjectLock bool `yaml:"object_lock"`
@@ -150,7 +151,7 @@ func (e *Estate) Validate(c *yamlfile.Check) {
 			c.Required(bp+".region", b.Region)
 			checkRegion(c, bp+".region", b.Region)
 			c.OneOf(bp+".redundancy", b.Redundancy, "LRS", "ZRS")
-			c.OneOf(bp+".versioning", b.Versioning, "Enabled", "Suspended")
+			b.Versioning.Check(c, bp+".versioning")
 			c.OneOf(bp+".acl", b.ACL, "private", "public-read", "public-read-write")
 			if enc := b.Encryption; enc != nil {
 				c.Required(bp+".encryption.algorithm", enc.Algorithm)

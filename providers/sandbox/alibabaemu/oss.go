@@ -389,7 +389,7 @@ func (s *Server) serveBucket(c *ossCall, b *bucket) {
 			Location: "oss-" + b.Region, StorageClass: "Standard", TransferAcceleration: "Disabled",
 			CrossRegionReplication: crr, DataRedundancyType: or(b.Redundancy, "LRS"), Name: b.Name,
 			ResourceGroupID: "rg-default-id", Owner: owner{ID: b.account.id, DisplayName: b.account.id},
-			ACL: acl, SSE: sse, Versioning: b.Versioning, BlockPublicAccess: bpa,
+			ACL: acl, SSE: sse, Versioning: b.Versioning.Status(), BlockPublicAccess: bpa,
 		}})
 	case "GetBucketLocation":
 		c.ok(struct {
@@ -406,7 +406,7 @@ func (s *Server) serveBucket(c *ossCall, b *bucket) {
 		c.ok(struct {
 			XMLName xml.Name `xml:"VersioningConfiguration"`
 			Status  string   `xml:"Status,omitempty"`
-		}{Status: b.Versioning})
+		}{Status: b.Versioning.Status()})
 	case "GetBucketEncryption":
 		if alg == "" {
 			c.fail(404, "NoSuchServerSideEncryptionRule", "The server side encryption configuration was not found.")

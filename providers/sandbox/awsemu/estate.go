@@ -54,13 +54,13 @@ type Bucket struct {
 	// Encryption is the default encryption; absent means SSE-S3 (AES256),
 	// which S3 applies to every bucket since January 2023.
 	Encryption *Encryption `yaml:"encryption"`
-	// Versioning is Enabled, Suspended or Off (default).
-	Versioning        string            `yaml:"versioning"`
-	ObjectLock        bool              `yaml:"object_lock"`
-	PublicAccessBlock bool              `yaml:"public_access_block"`
-	Public            bool              `yaml:"public"`
-	Replication       []Replica         `yaml:"replication"`
-	Tags              map[string]string `yaml:"tags"`
+	// Versioning is Enabled, Suspended or Off (default); see sandbox.Versioning.
+	Versioning        sandbox.Versioning `yaml:"versioning"`
+	ObjectLock        bool               `yaml:"object_lock"`
+	PublicAccessBlock bool               `yaml:"public_access_block"`
+	Public            bool               `yaml:"public"`
+	Replication       []Replica          `yaml:"replication"`
+	Tags              map[string]string  `yaml:"tags"`
 	// Reachable false makes the data plane (HeadBucket, ListObjectsV2,
 	// HeadObject) answer 403; default true.
 	Reachable *bool `yaml:"reachable"`
@@ -233,14 +233,14 @@ func validateBucket(c *yamlfile.Check, p, account string, b Bucket, resolve keyR
 	}
 	c.Required(p+".region", b.Region)
 	checkRegion(c, p+".region", b.Region)
-	c.OneOf(p+".versioning", b.Versioning, "Enabled", "Suspended", "Off")
-	if b.ObjectLock && b.Versioning != "Enabled" {
+	b.Versioning.Check(c, p+".versioning")
+	if b.ObjectLock && !b.Versioning.Enabled() {
 		c.Errorf(p+".object_lock", "object lock needs versioning: Enabled")
 	}
 	if b.Public && b.PublicAccessBlock {
 		c.Errorf(p+".public", "a public bucket cannot have public_access_block on: it blocks public policies and ACLs")
 	}
-	if len(b.Replication) > 0 && b.Versioning != "Enabled" {
+	if len(b.Replication) > 0 && !b.Versioning.Enabled() {
 		c.Errorf(p+".replication", "replication needs versioning: Enabled on the source")
 	}
 	if len(b.Tags) > 50 {

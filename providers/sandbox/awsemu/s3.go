@@ -369,7 +369,7 @@ func (s s3Service) replication(c *call, bk *bucket) reply {
 func (s s3Service) versioning(bk *bucket) reply {
 	var b xmlBuilder
 	b.WriteString(xmlHeader)
-	if bk.versioning == "Off" {
+	if bk.versioning == "" {
 		// A bucket that never had versioning answers an empty configuration.
 		b.WriteString(`<VersioningConfiguration xmlns="` + s3NS + `"/>`)
 		return xmlOK(&b)

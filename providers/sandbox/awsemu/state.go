@@ -144,7 +144,7 @@ func build(e *Estate, now time.Time) (*world, error) {
 				name: b.Name, region: b.Region, owner: acct,
 				created:     past(now, "bucket/"+b.Name, 30, 1500),
 				algorithm:   "AES256",
-				versioning:  orDefault(b.Versioning, "Off"),
+				versioning:  b.Versioning.Status(),
 				objectLock:  b.ObjectLock,
 				pab:         b.PublicAccessBlock,
 				public:      b.Public,

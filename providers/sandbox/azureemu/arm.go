@@ -78,7 +78,7 @@ func (s *Server) serveARM(w http.ResponseWriter, r *http.Request, cloudName stri
 		writeJSON(w, http.StatusOK, map[string]any{
 			"id": id + "/blobServices/default", "name": "default", "type": "Microsoft.Storage/storageAccounts/blobServices",
 			"sku":        map[string]any{"name": a.skuName(), "tier": "Standard"},
-			"properties": map[string]any{"isVersioningEnabled": a.Versioning, "deleteRetentionPolicy": map[string]any{"enabled": false}},
+			"properties": map[string]any{"isVersioningEnabled": a.Versioning.Enabled(), "deleteRetentionPolicy": map[string]any{"enabled": false}},
 		})
 	case len(p) == 11 && eq(8, "blobServices") && eq(9, "default") && eq(10, "containers"):
 		if s.denied(w, r, "Microsoft.Storage/storageAccounts/blobServices/containers/read", deny, id, a.Name) {

@@ -46,12 +46,14 @@ type StorageAccount struct {
 	ResourceGroup string `yaml:"resource_group"`
 	Location      string `yaml:"location"`
 	// Redundancy is the SKU's: LRS (default), ZRS, GRS, RAGRS, GZRS, RAGZRS.
-	Redundancy            string            `yaml:"redundancy"`
-	Encryption            Encryption        `yaml:"encryption"`
-	AllowBlobPublicAccess bool              `yaml:"allow_blob_public_access"`
-	Versioning            bool              `yaml:"versioning"`
-	Tags                  map[string]string `yaml:"tags"`
-	Containers            []Container       `yaml:"containers"`
+	Redundancy            string     `yaml:"redundancy"`
+	Encryption            Encryption `yaml:"encryption"`
+	AllowBlobPublicAccess bool       `yaml:"allow_blob_public_access"`
+	// Versioning is Enabled, Suspended or Off (default), or true/false;
+	// see sandbox.Versioning. Blob versioning knows only on and off.
+	Versioning sandbox.Versioning `yaml:"versioning"`
+	Tags       map[string]string  `yaml:"tags"`
+	Containers []Container        `yaml:"containers"`
 	// Deny lists actions denied on the account
 	// (…/blobServices/read, …/blobServices/containers/read).
 	Deny []string `yaml:"deny"`
@@ -191,6 +193,7 @@ func (s *Section) Validate(c *yamlfile.Check) {
 					c.Errorf(ap+".location", "%q is a region of %s, not of the subscription's %s", a.Location, cl, sub.cloud())
 				}
 			}
+			a.Versioning.Check(c, ap+".versioning")
 			c.OneOf(ap+".redundancy", a.Redundancy, "LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS")
 			checkEnc(ap+".encryption", orDefault(a.Encryption.KeySource, "Microsoft.Storage"), a.Encryption.Key)
 			checkDeny(ap, a.Deny)

@@ -45,10 +45,12 @@ type Bucket struct {
 	Location string `yaml:"location"`
 	// DataLocations makes a configurable dual-region: two regions inside
 	// the multi-region Location.
-	DataLocations   []string `yaml:"data_locations"`
-	DefaultKMSKey   string   `yaml:"default_kms_key"`
-	Versioning      bool     `yaml:"versioning"`
-	RetentionLocked bool     `yaml:"retention_locked"`
+	DataLocations []string `yaml:"data_locations"`
+	DefaultKMSKey string   `yaml:"default_kms_key"`
+	// Versioning is Enabled, Suspended or Off (default), or true/false;
+	// see sandbox.Versioning. GCS knows only on and off.
+	Versioning      sandbox.Versioning `yaml:"versioning"`
+	RetentionLocked bool               `yaml:"retention_locked"`
 	// Public puts allUsers in the bucket IAM policy.
 	Public bool `yaml:"public"`
 	// PublicACL grants allUsers READER in the bucket ACL (fine-grained
@@ -176,6 +178,7 @@ func (s *Section) validateBucket(c *yamlfile.Check, bp string, b *Bucket, keys, 
 			}
 		}
 	}
+	b.Versioning.Check(c, bp+".versioning")
 	dual := len(b.DataLocations) > 0 || (known && pl.LocationType == providers.LocationDualRegion)
 	if b.TurboReplication && !dual {
 		c.Errorf(bp+".turbo_replication", "turbo replication needs a dual-region location")

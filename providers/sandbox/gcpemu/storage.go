@@ -244,7 +244,7 @@ func (s *Server) resource(b *bucketState) *raw.Bucket {
 		StorageClass:   "STANDARD",
 		TimeCreated:    created,
 		Updated:        created,
-		Versioning:     &raw.BucketVersioning{Enabled: b.Versioning},
+		Versioning:     &raw.BucketVersioning{Enabled: b.Versioning.Enabled()},
 		Labels:         b.Labels,
 		Owner:          &raw.BucketOwner{Entity: "project-owners-" + strconv.FormatUint(b.number, 10)},
 		IamConfiguration: &raw.BucketIamConfiguration{
