@@ -59,6 +59,15 @@ var apiScopes = map[string][]string{
 	"cloudkms":   {"https://www.googleapis.com/auth/cloudkms.readonly", "https://www.googleapis.com/auth/cloudkms", cloudPlatform},
 	"monitoring": {"https://www.googleapis.com/auth/monitoring.read", "https://www.googleapis.com/auth/monitoring", cloudPlatform},
 	"iam":        {cloudPlatform, "https://www.googleapis.com/auth/iam"},
+	// Resource Manager has no narrower scope than these.
+	"cloudresourcemanager": {cloudPlatform, "https://www.googleapis.com/auth/cloud-platform.read-only"},
+}
+
+// grpcAPIs name the API of a gRPC method by its service's prefix.
+var grpcAPIs = []struct{ prefix, api string }{
+	{"/google.cloud.kms.", "cloudkms"},
+	{"/google.monitoring.", "monitoring"},
+	{"/google.cloud.resourcemanager.", "cloudresourcemanager"},
 }
 
 // authority holds the sandbox's service-account key and the access tokens
@@ -392,12 +401,15 @@ func (s *Server) serveImpersonation(w http.ResponseWriter, r *http.Request, targ
 	_ = json.NewEncoder(w).Encode(map[string]string{"accessToken": tok, "expireTime": exp.UTC().Format(time.RFC3339)})
 }
 
-// grpcAuth checks the bearer token of every Cloud KMS and Cloud Monitoring
-// call, as UNAUTHENTICATED or PERMISSION_DENIED (scope) when it fails.
+// grpcAuth checks the bearer token of every Cloud KMS, Cloud Monitoring and
+// Resource Manager call, as UNAUTHENTICATED or PERMISSION_DENIED (scope)
+// when it fails; a method of no API above admits no token.
 func (s *Server) grpcAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	api := "cloudkms"
-	if strings.HasPrefix(info.FullMethod, "/google.monitoring.") {
-		api = "monitoring"
+	api := ""
+	for _, g := range grpcAPIs {
+		if strings.HasPrefix(info.FullMethod, g.prefix) {
+			api = g.api
+		}
 	}
 	authz := ""
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
