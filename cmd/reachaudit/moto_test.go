@@ -3,16 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -24,47 +20,8 @@ import (
 // its estate built by the aws CLI, scanned by `reachaudit scan --config`.
 // The verdicts must be what the rule catalogue implies for what moto says.
 func TestScanMotoWithAWSCLI(t *testing.T) {
-	moto := sandboxtest.RequireTool(t, "moto_server")
-	awsCLI := sandboxtest.RequireTool(t, "aws")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	// An empty file of the test's own, not /dev/null, which a broken
-	// machine may have replaced.
-	empty := filepath.Join(t.TempDir(), "aws-empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
-		"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE=" + empty, "AWS_SHARED_CREDENTIALS_FILE=" + empty}
-	srv := exec.Command(moto, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	srv.Env = env
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitFor(t, "moto_server", 30*time.Second, func() bool {
-		resp, err := http.Get(url + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil
-	})
-	aws := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(awsCLI, append([]string{"--endpoint-url", url, "--output", "json"}, args...)...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	moto := sandboxtest.StartMoto(t)
+	url, env, aws := moto.URL, moto.Env, moto.AWS
 	var key struct{ KeyMetadata struct{ KeyId string } }
 	if err := json.Unmarshal([]byte(aws("kms", "create-key", "--description", "orders")), &key); err != nil {
 		t.Fatal(err)

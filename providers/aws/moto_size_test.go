@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -32,19 +31,9 @@ import (
 // region, two queries a bucket) and the plugin reads its answer; a bucket
 // with no datapoint is unknown, never zero.
 func TestMotoCloudWatchSizes(t *testing.T) {
-	cli := sandboxtest.RequireTool(t, "aws")
-	url := startMoto(t)
-	env := motoEnv(t)
-	aws := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(cli, append([]string{"--endpoint-url", url, "--region", "us-east-1", "--output", "json"}, args...)...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	moto := sandboxtest.StartMoto(t)
+	url := moto.URL
+	aws := func(args ...string) string { return moto.AWS(append([]string{"--region", "us-east-1"}, args...)...) }
 	for _, b := range []string{"m-sized", "m-young"} {
 		aws("s3api", "create-bucket", "--bucket", b)
 	}

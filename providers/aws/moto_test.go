@@ -9,11 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -24,60 +20,6 @@ import (
 	"github.com/reachaudit/reachaudit/providers"
 	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 )
-
-// startMoto runs moto_server on a free loopback port until the test ends.
-func startMoto(t *testing.T) string {
-	bin := sandboxtest.RequireTool(t, "moto_server")
-	sandboxtest.RequireTool(t, "python3")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.Env = motoEnv(t)
-	cmd.Stdout, cmd.Stderr = nil, nil
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(url + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			return url
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not answer on %s: %v", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// motoEnv is the environment of moto and boto3: the test's settings only,
-// never the user's AWS profile or keys. The config and credentials files
-// are an empty file of the test's own, not /dev/null, which a broken
-// machine may have replaced.
-func motoEnv(t *testing.T) []string {
-	empty := filepath.Join(t.TempDir(), "aws-empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
-		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE="+empty, "AWS_SHARED_CREDENTIALS_FILE="+empty)
-}
 
 // motoSeed makes the estate in moto and prints the key ids it created.
 const motoSeed = `
@@ -134,8 +76,9 @@ print(json.dumps(ids))
 `
 
 func TestMotoCrossCheck(t *testing.T) {
-	url := startMoto(t)
-	env := append(motoEnv(t), "MOTO_URL="+url)
+	moto := sandboxtest.StartMoto(t)
+	url := moto.URL
+	env := append(moto.Env, "MOTO_URL="+url)
 	seed := exec.Command("python3", "-c", motoSeed)
 	seed.Env = env
 	out, err := seed.CombinedOutput()
