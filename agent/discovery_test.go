@@ -12,6 +12,7 @@ import (
 	"github.com/reachaudit/reachaudit/providers"
 	"github.com/reachaudit/reachaudit/providers/gcp"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
+	_ "github.com/reachaudit/reachaudit/providers/sandbox/alibabaemu"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/gcpemu"
 )
 
@@ -144,5 +145,68 @@ func TestScanGCPOrganizationUnderFaults(t *testing.T) {
 	cov := r.Summary.Coverage["gcp"]
 	if len(cov.Listed) != 26 || len(r.Errors) != 1 {
 		t.Errorf("listed %d, errors %+v", len(cov.Listed), r.Errors)
+	}
+}
+
+// rdEstate is a resource directory of 104 members (two pages of
+// ListAccounts at 100): 101 estate accounts, created, invited or
+// promoted, three of them with a bucket; a member whose creation failed
+// and one still being verified; and a member the audit has no
+// credentials for.
+func rdEstate(deny string) string {
+	var b strings.Builder
+	b.WriteString("alibaba:\n  resource_directory:\n    management: \"1000000000000000\"\n")
+	if deny != "" {
+		fmt.Fprintf(&b, "    deny: [%s]\n", deny)
+	}
+	b.WriteString("    members:\n")
+	statuses := []string{"CreateSuccess", "InviteSuccess", "PromoteSuccess"}
+	for i := range 101 {
+		fmt.Fprintf(&b, "      - {id: \"%016d\", status: %s}\n", 1000000000000000+i, statuses[i%3])
+	}
+	b.WriteString("      - {id: \"2000000000000001\", status: CreateFailed}\n")
+	b.WriteString("      - {id: \"2000000000000002\", status: CreateVerifying}\n")
+	b.WriteString("      - {id: \"2000000000000003\", folder: fd-lab0001}\n") // no credentials
+	b.WriteString("  accounts:\n")
+	for i := range 101 {
+		fmt.Fprintf(&b, "    - id: \"%016d\"\n", 1000000000000000+i)
+		if i < 3 {
+			fmt.Fprintf(&b, "      buckets:\n        - {name: rd-oss-%02d, region: cn-hangzhou, versioning: Enabled}\n", i)
+		}
+	}
+	return b.String()
+}
+
+// resource_directory: true audits every member whose account exists,
+// listed through the OpenAPI client's CallApi with the ACS3 signature the
+// emulator checks: pages followed, members never created skipped and
+// counted, a member with no credentials an UNK-002.
+func TestScanDiscoversTheResourceDirectory(t *testing.T) {
+	r := scanEstate(t, rdEstate(""), sandbox.Options{}, nil)
+	cov := r.Summary.Coverage["alibaba"]
+	if len(cov.Asked) != 102 || len(cov.Listed) != 101 || !slices.Equal(cov.Failed, []string{"2000000000000003"}) {
+		t.Fatalf("coverage asked %d listed %d failed %v", len(cov.Asked), len(cov.Listed), cov.Failed)
+	}
+	if cov.Source != "resourcemanager:ListAccounts" || cov.Skipped["CreateFailed"] != 1 || cov.Skipped["CreateVerifying"] != 1 {
+		t.Errorf("discovery %q skipped %v", cov.Source, cov.Skipped)
+	}
+	if r.Summary.Buckets != 3 || r.Summary.ByRule["UNK-002"] != 1 {
+		t.Errorf("%d buckets, %d UNK-002", r.Summary.Buckets, r.Summary.ByRule["UNK-002"])
+	}
+	if n := calls(r, "alibaba", "ListAccounts"); n != 2 {
+		t.Errorf("ListAccounts pages %d, want 2 (104 members, 100 a page)", n)
+	}
+}
+
+// A directory that cannot be listed is one UNK-002 naming the call and
+// the RAM action; nothing was audited.
+func TestScanResourceDirectoryDenied(t *testing.T) {
+	r := scanEstate(t, rdEstate("ListAccounts"), sandbox.Options{}, nil)
+	if r.Summary.CoverageState != agent.CoverageNone || r.Summary.ByRule["UNK-002"] != 1 {
+		t.Fatalf("coverage %q, UNK-002 %d", r.Summary.CoverageState, r.Summary.ByRule["UNK-002"])
+	}
+	f := r.Findings[0]
+	if f.Provider != "alibaba" || f.Account != "*" || f.Evidence["api"] != "resourcemanager:ListAccounts" || f.Evidence["permission"] != "resourcemanager:ListAccounts" {
+		t.Errorf("finding %+v", f)
 	}
 }

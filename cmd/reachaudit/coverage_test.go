@@ -70,6 +70,15 @@ func TestCoverageExitCodes(t *testing.T) {
         - {name: acme-clean, location: us-central1, versioning: true}
 `)
 	gcpOrgDenied := write("gcp-org-denied.yaml", "sandbox: {estate: gcp-org-denied-estate.yaml}\n")
+	write("rd-denied-estate.yaml", `alibaba:
+  resource_directory:
+    deny: [ListAccounts]
+  accounts:
+    - id: "1234567890123456"
+      buckets:
+        - {name: acme-cn-orders, region: cn-hangzhou, versioning: Enabled}
+`)
+	rdDenied := write("rd-denied.yaml", "sandbox: {estate: rd-denied-estate.yaml}\n")
 
 	tests := []struct {
 		name    string
@@ -95,6 +104,8 @@ func TestCoverageExitCodes(t *testing.T) {
 			"organizations:ListAccounts", "organizations:ListAccounts"},
 		{"the GCP hierarchy cannot be read", []string{"scan", "--config", gcpOrgDenied, "--allow-partial"}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"gcp:*"},
 			"resourcemanager.folders.list", "resourcemanager.folders.list"},
+		{"the resource directory cannot be listed", []string{"scan", "--config", rdDenied, "--allow-partial"}, exitFailure, "nothing was audited", agent.CoverageNone, []string{"alibaba:*"},
+			"resourcemanager:ListAccounts", "resourcemanager:ListAccounts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

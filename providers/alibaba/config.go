@@ -16,6 +16,20 @@ import (
 type Config struct {
 	// Accounts to scan: Alibaba Cloud account ids (16 digits).
 	Accounts []string `yaml:"accounts"`
+	// ResourceDirectory lists the member accounts of the Resource
+	// Directory that DirectoryCredentials manage (the management account
+	// or a delegated administrator), with Accounts added.
+	ResourceDirectory bool `yaml:"resource_directory"`
+	// DirectoryCredentials are the credentials that list the directory and
+	// under which RoleName is assumed in each member found; absent: the
+	// default credential chain.
+	DirectoryCredentials AccountCredentials `yaml:"directory_credentials"`
+	// RoleName is the RAM role assumed in each member found that has no
+	// entry in Credentials: acs:ram::<member>:role/<RoleName>.
+	RoleName string `yaml:"role_name"`
+	// ResourceManagerEndpoint overrides the Resource Directory endpoint
+	// (default https://resourcemanager.aliyuncs.com).
+	ResourceManagerEndpoint string `yaml:"resourcemanager_endpoint"`
 	// Regions limits the scan to buckets in these regions. Empty: every
 	// region the buckets are in. The first one is also where the bucket
 	// list is asked for (default cn-hangzhou).
@@ -45,9 +59,11 @@ type Config struct {
 	// Timeout bounds each API call ("20s" by default).
 	Timeout string `yaml:"timeout"`
 
-	// Static are access keys per account, set by the sandbox for the demo;
-	// never read from the config file.
-	Static map[string]StaticCredentials `yaml:"-"`
+	// Static are access keys per account, and DirectoryStatic the keys
+	// that list the directory, set by the sandbox for the demo; never read
+	// from the config file.
+	Static          map[string]StaticCredentials `yaml:"-"`
+	DirectoryStatic *StaticCredentials           `yaml:"-"`
 }
 
 // AccountCredentials is where one account's credentials come from. Profile
@@ -81,17 +97,34 @@ const defaultTimeout = 20 * time.Second
 var (
 	accountID = regexp.MustCompile(`^[0-9]{16}$`)
 	roleARN   = regexp.MustCompile(`^acs:ram::[0-9]{16}:role/[A-Za-z0-9._-]+$`)
+	roleName  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 	envName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
-// ListedAccounts implements providers.AccountLister.
-func (c *Config) ListedAccounts() []string { return c.Accounts }
+// ListedAccounts implements providers.AccountLister: none when the
+// directory is discovered, since any member may then be found.
+func (c *Config) ListedAccounts() []string {
+	if c.ResourceDirectory {
+		return nil
+	}
+	return c.Accounts
+}
 
 // Validate checks the section's values.
 func (c *Config) Validate(ch *yamlfile.Check) {
-	if len(c.Accounts) == 0 {
-		ch.Errorf("accounts", "at least one Alibaba Cloud account id is required")
+	if len(c.Accounts) == 0 && !c.ResourceDirectory {
+		ch.Errorf("accounts", "at least one Alibaba Cloud account id is required (or resource_directory: true to discover them)")
 	}
+	if c.RoleName != "" && !roleName.MatchString(c.RoleName) {
+		ch.Errorf("role_name", "%q is not a RAM role name (letters, digits, '.', '_', '-')", c.RoleName)
+	}
+	if !c.ResourceDirectory && c.RoleName != "" {
+		ch.Errorf("role_name", "is assumed in the resource directory's members: set resource_directory: true")
+	}
+	if !c.ResourceDirectory && c.DirectoryCredentials != (AccountCredentials{}) {
+		ch.Errorf("directory_credentials", "list the resource directory: set resource_directory: true")
+	}
+	checkCredentials(ch, "directory_credentials", c.DirectoryCredentials)
 	seen := map[string]bool{}
 	for i, a := range c.Accounts {
 		p := "accounts[" + strconv.Itoa(i) + "]"
@@ -116,33 +149,17 @@ func (c *Config) Validate(ch *yamlfile.Check) {
 	for _, a := range accounts {
 		cr := c.Credentials[a]
 		p := "credentials." + a
-		if !seen[a] {
+		if !seen[a] && !c.ResourceDirectory {
 			ch.Errorf(p, "account %s is not in accounts", a)
 			continue
 		}
-		if cr.Profile != "" && (cr.AccessKeyIDEnv != "" || cr.AccessKeySecretEnv != "") {
-			ch.Errorf(p, "give either profile or access_key_id_env/access_key_secret_env, not both")
+		if !accountID.MatchString(a) {
+			ch.Errorf(p, "%q is not a 16-digit Alibaba Cloud account id", a)
+			continue
 		}
-		if (cr.AccessKeyIDEnv == "") != (cr.AccessKeySecretEnv == "") {
-			ch.Errorf(p, "access_key_id_env and access_key_secret_env go together")
-		}
-		if cr.SecurityTokenEnv != "" && cr.AccessKeyIDEnv == "" {
-			ch.Errorf(p+".security_token_env", "needs access_key_id_env and access_key_secret_env")
-		}
-		for field, v := range map[string]string{"access_key_id_env": cr.AccessKeyIDEnv,
-			"access_key_secret_env": cr.AccessKeySecretEnv, "security_token_env": cr.SecurityTokenEnv} {
-			if v != "" && !envName.MatchString(v) {
-				ch.Errorf(p+"."+field, "%q is not an environment variable name", v)
-			}
-		}
-		if cr.RoleARN != "" && !roleARN.MatchString(cr.RoleARN) {
-			ch.Errorf(p+".role_arn", "%q is not a RAM role ARN like acs:ram::1234567890123456:role/ReachAuditReadOnly", cr.RoleARN)
-		}
-		if cr.ExternalID != "" && cr.RoleARN == "" {
-			ch.Errorf(p+".external_id", "needs role_arn")
-		}
+		checkCredentials(ch, p, cr)
 	}
-	for field, v := range map[string]string{"endpoint": c.Endpoint, "kms_endpoint": c.KMSEndpoint} {
+	for field, v := range map[string]string{"endpoint": c.Endpoint, "kms_endpoint": c.KMSEndpoint, "resourcemanager_endpoint": c.ResourceManagerEndpoint} {
 		if v == "" {
 			continue
 		}
@@ -212,4 +229,29 @@ func (c *Config) listRegion() string {
 		return c.Regions[0]
 	}
 	return "cn-hangzhou"
+}
+
+// checkCredentials checks one credentials entry at path p.
+func checkCredentials(ch *yamlfile.Check, p string, cr AccountCredentials) {
+	if cr.Profile != "" && (cr.AccessKeyIDEnv != "" || cr.AccessKeySecretEnv != "") {
+		ch.Errorf(p, "give either profile or access_key_id_env/access_key_secret_env, not both")
+	}
+	if (cr.AccessKeyIDEnv == "") != (cr.AccessKeySecretEnv == "") {
+		ch.Errorf(p, "access_key_id_env and access_key_secret_env go together")
+	}
+	if cr.SecurityTokenEnv != "" && cr.AccessKeyIDEnv == "" {
+		ch.Errorf(p+".security_token_env", "needs access_key_id_env and access_key_secret_env")
+	}
+	for field, v := range map[string]string{"access_key_id_env": cr.AccessKeyIDEnv,
+		"access_key_secret_env": cr.AccessKeySecretEnv, "security_token_env": cr.SecurityTokenEnv} {
+		if v != "" && !envName.MatchString(v) {
+			ch.Errorf(p+"."+field, "%q is not an environment variable name", v)
+		}
+	}
+	if cr.RoleARN != "" && !roleARN.MatchString(cr.RoleARN) {
+		ch.Errorf(p+".role_arn", "%q is not a RAM role ARN like acs:ram::1234567890123456:role/ReachAuditReadOnly", cr.RoleARN)
+	}
+	if cr.ExternalID != "" && cr.RoleARN == "" {
+		ch.Errorf(p+".external_id", "needs role_arn")
+	}
 }

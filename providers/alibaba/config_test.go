@@ -75,6 +75,11 @@ auth_version: v4
 timeout: 30s
 canary: health/canary.txt
 `, ""},
+		{"good", "resource_directory: true\nrole_name: ReachAuditReadOnly\ndirectory_credentials: {profile: rd-admin}\nresourcemanager_endpoint: https://resourcemanager.aliyuncs.com", ""},
+		{"good", "resource_directory: true\ncredentials:\n  \"1111111111111111\": {profile: x}", ""},
+		{"role_name without the directory", "accounts: [\"1234567890123456\"]\nrole_name: Audit", "role_name"},
+		{"bad role name", "resource_directory: true\nrole_name: \"a/b\"", "role_name"},
+		{"half an env pair for the directory", "resource_directory: true\ndirectory_credentials: {access_key_id_env: A}", "directory_credentials"},
 		{"no accounts", `regions: [cn-hangzhou]`, "accounts"},
 		{"short account", `accounts: ["123"]`, "accounts[0]"},
 		{"unknown region", "accounts: [\"1234567890123456\"]\nregions: [cn-hangzhou, moon-1]", "regions[1]"},

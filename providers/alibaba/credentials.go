@@ -16,7 +16,18 @@ import (
 // chain. One provider per account, shared by its OSS and KMS clients, so a
 // role is assumed once and refreshed by the provider itself.
 func credentialsFor(cfg *Config, account string) (credproviders.CredentialsProvider, error) {
+	var static *StaticCredentials
 	if s, ok := cfg.Static[account]; ok {
+		static = &s
+	}
+	return credentialsFrom(cfg, "account "+account, static, cfg.Credentials[account])
+}
+
+// credentialsFrom builds a credential provider from static keys or a
+// credentials entry; what names the credentials in errors (an account,
+// the directory).
+func credentialsFrom(cfg *Config, what string, static *StaticCredentials, entry AccountCredentials) (credproviders.CredentialsProvider, error) {
+	if s := static; s != nil {
 		redact.Default.Add(s.AccessKeySecret, s.SecurityToken)
 		if s.SecurityToken != "" {
 			return credproviders.NewStaticSTSCredentialsProviderBuilder().
@@ -26,7 +37,6 @@ func credentialsFor(cfg *Config, account string) (credproviders.CredentialsProvi
 		return credproviders.NewStaticAKCredentialsProviderBuilder().
 			WithAccessKeyId(s.AccessKeyID).WithAccessKeySecret(s.AccessKeySecret).Build()
 	}
-	entry := cfg.Credentials[account]
 	var base credproviders.CredentialsProvider
 	var err error
 	switch {
@@ -37,8 +47,8 @@ func credentialsFor(cfg *Config, account string) (credproviders.CredentialsProvi
 		redact.Default.Add(secret)
 		redact.Default.AddEnv(entry.SecurityTokenEnv)
 		if id == "" || secret == "" {
-			return nil, fmt.Errorf("account %s: environment variables %s and %s must both be set",
-				account, entry.AccessKeyIDEnv, entry.AccessKeySecretEnv)
+			return nil, fmt.Errorf("%s: environment variables %s and %s must both be set",
+				what, entry.AccessKeyIDEnv, entry.AccessKeySecretEnv)
 		}
 		if entry.SecurityTokenEnv != "" {
 			base, err = credproviders.NewStaticSTSCredentialsProviderBuilder().
@@ -54,26 +64,32 @@ func credentialsFor(cfg *Config, account string) (credproviders.CredentialsProvi
 		base = credproviders.NewDefaultCredentialsProvider()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("account %s credentials: %w", account, err)
+		return nil, fmt.Errorf("%s credentials: %w", what, err)
 	}
 	if entry.RoleARN == "" {
 		return base, nil
 	}
+	return assumeRole(cfg, what, base, entry.RoleARN, entry.ExternalID)
+}
+
+// assumeRole is a provider of the role's STS credentials, assumed with base
+// and refreshed by the provider itself.
+func assumeRole(cfg *Config, what string, base credproviders.CredentialsProvider, arn, externalID string) (credproviders.CredentialsProvider, error) {
 	b := credproviders.NewRAMRoleARNCredentialsProviderBuilder().
 		WithCredentialsProvider(base).
-		WithRoleArn(entry.RoleARN).
+		WithRoleArn(arn).
 		WithRoleSessionName("reachaudit").
-		WithExternalId(entry.ExternalID)
+		WithExternalId(externalID)
 	if cfg.STSEndpoint != "" {
 		host, err := stsHost(cfg.STSEndpoint)
 		if err != nil {
-			return nil, fmt.Errorf("account %s: %w", account, err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		b = b.WithStsEndpoint(host)
 	}
 	role, err := b.Build()
 	if err != nil {
-		return nil, fmt.Errorf("account %s role %s: %w", account, entry.RoleARN, err)
+		return nil, fmt.Errorf("%s role %s: %w", what, arn, err)
 	}
 	return role, nil
 }

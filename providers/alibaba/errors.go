@@ -61,7 +61,7 @@ func absentOK(err error) error {
 var apiCodes = providers.ErrorCodes{
 	Throttling: map[string]bool{"Throttling": true, "Throttling.User": true, "Throttling.Api": true,
 		"ThrottledException": true, "Rejected.Throttling": true},
-	Denied: map[string]bool{"AccessDenied": true, "Forbidden": true, "Forbidden.RAM": true},
+	Denied: map[string]bool{"AccessDenied": true, "Forbidden": true, "Forbidden.RAM": true, "NoPermission": true},
 }
 
 func isDenied(err error) bool {

@@ -453,6 +453,10 @@ func TestDeniedCallsNameActionsOfTheRAMPolicy(t *testing.T) {
 	if len(seen) != 6 {
 		t.Errorf("permissions named: %v", seen)
 	}
+	// The directory's listing, whose denial the UNK-002 names.
+	if !allowed["resourcemanager:ListAccounts"] {
+		t.Errorf("resourcemanager:ListAccounts is not in ram-policy.json")
+	}
 }
 
 func TestListFailures(t *testing.T) {

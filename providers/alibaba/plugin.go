@@ -61,6 +61,13 @@ type provider struct {
 
 	// kmsLanes bounds concurrent DescribeKey requests; see describeKeyOnce.
 	kmsLanes chan int
+
+	// With resource_directory: the directory credentials, the members
+	// found (whose credentials are made on first use), and how Accounts
+	// last found the accounts.
+	directory credproviders.CredentialsProvider
+	members   map[string]bool
+	discovery providers.Discovery
 }
 
 // kmsConcurrency is how many DescribeKey requests run at once.
@@ -78,6 +85,7 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (providers.Provid
 		creds:   map[string]credproviders.CredentialsProvider{},
 		oss:     map[string]*oss.Client{},
 		kms:     map[string]*kms.Client{},
+		members: map[string]bool{},
 
 		kmsLanes: make(chan int, kmsConcurrency),
 	}
@@ -103,8 +111,17 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (providers.Provid
 	return p, nil
 }
 
-func (p *provider) Accounts(context.Context) ([]string, error) {
-	return append([]string(nil), p.cfg.Accounts...), nil
+// Accounts are the configured accounts, with the members of the resource
+// directory when it is discovered.
+func (p *provider) Accounts(ctx context.Context) ([]string, error) {
+	if !p.cfg.ResourceDirectory {
+		return append([]string(nil), p.cfg.Accounts...), nil
+	}
+	ids, d, err := p.directoryAccounts(ctx)
+	p.mu.Lock()
+	p.discovery = d
+	p.mu.Unlock()
+	return ids, err
 }
 
 // ossClient returns the account's OSS client for region.
@@ -115,9 +132,9 @@ func (p *provider) ossClient(account, region string) (*oss.Client, error) {
 	if c, ok := p.oss[k]; ok {
 		return c, nil
 	}
-	cp, ok := p.creds[account]
-	if !ok {
-		return nil, fmt.Errorf("account %s is not configured", account)
+	cp, err := p.memberCredentials(account)
+	if err != nil {
+		return nil, err
 	}
 	endpoint := p.cfg.Endpoint
 	if endpoint == "" {
@@ -152,9 +169,9 @@ func (p *provider) kmsClient(account, region string, lane int) (*kms.Client, err
 	if c, ok := p.kms[k]; ok {
 		return c, nil
 	}
-	cp, ok := p.creds[account]
-	if !ok {
-		return nil, fmt.Errorf("account %s is not configured", account)
+	cp, err := p.memberCredentials(account)
+	if err != nil {
+		return nil, err
 	}
 	host, protocol := "kms."+region+".aliyuncs.com", "https"
 	if p.cfg.KMSEndpoint != "" {

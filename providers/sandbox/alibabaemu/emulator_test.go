@@ -6,6 +6,7 @@ import (
 	"crypto/sha1" //nolint:gosec // V1 signatures
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
+	util "github.com/alibabacloud-go/tea-utils/v2/service"
 	"github.com/alibabacloud-go/tea/tea"
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
@@ -271,6 +273,9 @@ func TestEstateValidate(t *testing.T) {
 		{"expiry on a KMS-made key", `accounts: [{id: "1111222233334444", keys: [{id: k1, region: cn-hangzhou, material_expire_time: "+1d"}]}]`, "accounts[0].keys[0].material_expire_time"},
 		{"bad state", `accounts: [{id: "1111222233334444", keys: [{id: k1, region: cn-hangzhou, state: Gone}]}]`, "accounts[0].keys[0].state"},
 		{"unknown field", `accounts: [{id: "1111222233334444", buckets: [{name: abc, region: cn-hangzhou, public: true}]}]`, ""},
+		{"directory member not 16 digits", `resource_directory: {members: [{id: "12"}]}`, "resource_directory.members[0].id"},
+		{"directory member status", `resource_directory: {members: [{id: "1111222233334444", status: Active}]}`, "resource_directory.members[0].status"},
+		{"directory deny", `resource_directory: {deny: [GetAccount]}`, "resource_directory.deny[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -407,5 +412,63 @@ alibaba:
 	v1 := client(t, cfg, "1111222233334444", oss.AuthVersion(oss.AuthV1))
 	if w, err := v1.GetBucketWorm("locked"); err != nil || w.State != "Locked" {
 		t.Errorf("V1 (worm is a signed sub-resource): %+v %v", w, err)
+	}
+}
+
+// ListAccounts through the OpenAPI client's generic CallApi: signed with
+// ACS3-HMAC-SHA256, answered to the management account only, paged.
+func TestResourceDirectoryListAccounts(t *testing.T) {
+	_, cfg := startEstate(t, estate+"  resource_directory:\n    members: [{id: \"1111222233334444\"}, {id: \"5555666677778888\", status: InviteSuccess}, {id: \"9999000011112222\", status: CreateFailed}]\n", sandbox.Options{})
+	u, _ := url.Parse(cfg.ResourceManagerEndpoint)
+	list := func(account, secret, page string) (map[string]any, error) {
+		s := cfg.Static[account]
+		if secret == "" {
+			secret = s.AccessKeySecret
+		}
+		c, err := openapi.NewClient(&openapi.Config{AccessKeyId: tea.String(s.AccessKeyID), AccessKeySecret: tea.String(secret),
+			RegionId: tea.String("cn-hangzhou"), Endpoint: tea.String(u.Host), Protocol: tea.String("http")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.CallApi(&openapi.Params{Action: tea.String("ListAccounts"), Version: tea.String("2020-03-31"),
+			Protocol: tea.String("http"), Pathname: tea.String("/"), Method: tea.String("POST"), AuthType: tea.String("AK"),
+			Style: tea.String("RPC"), ReqBodyType: tea.String("formData"), BodyType: tea.String("json")},
+			&openapi.OpenApiRequest{Query: map[string]*string{"PageNumber": tea.String(page), "PageSize": tea.String("2")}}, &util.RuntimeOptions{})
+		if err != nil {
+			return nil, err
+		}
+		body, _ := res["body"].(map[string]any)
+		return body, nil
+	}
+	errCode := func(err error) string {
+		var se *tea.SDKError
+		if errors.As(err, &se) {
+			return tea.StringValue(se.Code)
+		}
+		return ""
+	}
+	var got []string
+	for _, page := range []string{"1", "2"} {
+		body, err := list("1111222233334444", "", page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(body["TotalCount"]) != "3" {
+			t.Errorf("TotalCount %v", body["TotalCount"])
+		}
+		accts, _ := body["Accounts"].(map[string]any)["Account"].([]any)
+		for _, a := range accts {
+			m := a.(map[string]any)
+			got = append(got, m["AccountId"].(string)+":"+m["Status"].(string))
+		}
+	}
+	if strings.Join(got, ",") != "1111222233334444:CreateSuccess,5555666677778888:InviteSuccess,9999000011112222:CreateFailed" {
+		t.Errorf("members %v", got)
+	}
+	if _, err := list("1111222233334444", "wrong", "1"); errCode(err) != "SignatureDoesNotMatch" {
+		t.Errorf("wrong secret: %v", err)
+	}
+	if _, err := list("5555666677778888", "", "1"); errCode(err) != "NoPermission" {
+		t.Errorf("a member, not the management account: %v", err)
 	}
 }

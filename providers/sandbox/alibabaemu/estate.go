@@ -14,6 +14,8 @@ import (
 // Estate is the `alibaba:` section of an estate file.
 type Estate struct {
 	Accounts []Account `yaml:"accounts"`
+	// ResourceDirectory is the directory the accounts are members of.
+	ResourceDirectory *ResourceDirectory `yaml:"resource_directory"`
 }
 
 // Account is one Alibaba Cloud account, with its own AccessKey pair.
@@ -103,6 +105,9 @@ var (
 
 // Validate checks the section's values; paths are relative to the section.
 func (e *Estate) Validate(c *yamlfile.Check) {
+	if e.ResourceDirectory != nil {
+		e.ResourceDirectory.validate(c, "resource_directory")
+	}
 	accounts := map[string]int{}
 	buckets := map[string]string{}
 	for i, a := range e.Accounts {

@@ -33,8 +33,8 @@ func init() {
 	})
 }
 
-// Server serves an estate's `alibaba:` section: OSS on one listener, KMS
-// on another, both on 127.0.0.1.
+// Server serves an estate's `alibaba:` section: OSS, KMS and Resource
+// Directory each on a listener of its own on 127.0.0.1.
 type Server struct {
 	opts sandbox.Options
 
@@ -43,12 +43,16 @@ type Server struct {
 	buckets  map[string]*bucket  // by name; names are global
 	order    []string            // account ids in estate order
 
-	oss, kms  *http.Server
-	ossURL    string
-	kmsURL    string
-	requests  atomic.Int64
-	closing   chan struct{}
-	closeOnce sync.Once
+	// directory is the estate's Resource Directory; nil without one.
+	directory *ResourceDirectory
+
+	oss, kms, rd *http.Server
+	ossURL       string
+	kmsURL       string
+	rdURL        string
+	requests     atomic.Int64
+	closing      chan struct{}
+	closeOnce    sync.Once
 }
 
 type account struct {
@@ -92,6 +96,8 @@ func Start(ctx context.Context, e *Estate, opts sandbox.Options) (*Server, error
 		byKey:    map[string]*account{},
 		buckets:  map[string]*bucket{},
 		closing:  make(chan struct{}),
+
+		directory: directoryOf(e),
 	}
 	if err := s.load(e); err != nil {
 		return nil, err
@@ -105,12 +111,21 @@ func Start(ctx context.Context, e *Estate, opts sandbox.Options) (*Server, error
 		ossLn.Close()
 		return nil, fmt.Errorf("listen for KMS: %w", err)
 	}
+	rdLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ossLn.Close()
+		kmsLn.Close()
+		return nil, fmt.Errorf("listen for Resource Directory: %w", err)
+	}
 	s.ossURL = "http://" + ossLn.Addr().String()
 	s.kmsURL = "http://" + kmsLn.Addr().String()
+	s.rdURL = "http://" + rdLn.Addr().String()
 	s.oss = &http.Server{Handler: http.HandlerFunc(s.serveOSS), ReadHeaderTimeout: 10 * time.Second}
 	s.kms = &http.Server{Handler: http.HandlerFunc(s.serveKMS), ReadHeaderTimeout: 10 * time.Second}
+	s.rd = &http.Server{Handler: http.HandlerFunc(s.serveRD), ReadHeaderTimeout: 10 * time.Second}
 	go s.oss.Serve(ossLn) //nolint:errcheck // ends with Close
 	go s.kms.Serve(kmsLn) //nolint:errcheck // ends with Close
+	go s.rd.Serve(rdLn)   //nolint:errcheck // ends with Close
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -192,14 +207,29 @@ func (s *Server) secrets(akid string) (string, string, bool) {
 // the real SDKs, with each account's own AccessKey pair.
 func (s *Server) Config() providers.Config {
 	cfg := &alibaba.Config{
-		Endpoint:    s.ossURL,
-		KMSEndpoint: s.kmsURL,
-		Static:      map[string]alibaba.StaticCredentials{},
-		Credentials: map[string]alibaba.AccountCredentials{},
+		Endpoint:                s.ossURL,
+		KMSEndpoint:             s.kmsURL,
+		ResourceManagerEndpoint: s.rdURL,
+		Static:                  map[string]alibaba.StaticCredentials{},
+		Credentials:             map[string]alibaba.AccountCredentials{},
+	}
+	if d := s.directory; d != nil {
+		// An estate with a directory is scanned as one: its members are
+		// discovered with the management account's keys, none is named.
+		// Each estate account's own keys stand for the role the audit
+		// would assume in it.
+		cfg.ResourceDirectory = true
+		if m := s.accounts[d.Management]; m != nil {
+			cfg.DirectoryStatic = &alibaba.StaticCredentials{AccessKeyID: m.accessKeyID, AccessKeySecret: m.accessKeySecret}
+			idEnv, secretEnv := envNames(m.id)
+			cfg.DirectoryCredentials = alibaba.AccountCredentials{AccessKeyIDEnv: idEnv, AccessKeySecretEnv: secretEnv}
+		}
 	}
 	for _, id := range s.order {
 		a := s.accounts[id]
-		cfg.Accounts = append(cfg.Accounts, id)
+		if s.directory == nil {
+			cfg.Accounts = append(cfg.Accounts, id)
+		}
 		cfg.Static[id] = alibaba.StaticCredentials{AccessKeyID: a.accessKeyID, AccessKeySecret: a.accessKeySecret}
 		// The same keys by environment variable, for a scan in another
 		// process (`reachaudit sandbox serve`): see Env.
@@ -227,7 +257,7 @@ func envNames(account string) (id, secret string) {
 
 // Endpoints names the listening URLs.
 func (s *Server) Endpoints() map[string]string {
-	return map[string]string{"oss": s.ossURL, "kms": s.kmsURL}
+	return map[string]string{"oss": s.ossURL, "kms": s.kmsURL, "resourcemanager": s.rdURL}
 }
 
 // Requests is the number of requests received so far, answered or not.
@@ -241,7 +271,7 @@ func (s *Server) Close() error {
 		// and connections close at once (Shutdown would wait for
 		// connections that never sent a request).
 		close(s.closing)
-		err = errors.Join(s.oss.Close(), s.kms.Close())
+		err = errors.Join(s.oss.Close(), s.kms.Close(), s.rd.Close())
 	})
 	return err
 }
