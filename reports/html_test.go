@@ -2,17 +2,14 @@ package reports
 
 import (
 	"bytes"
-	"context"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 )
@@ -39,35 +36,13 @@ func TestHTMLIsSelfContained(t *testing.T) {
 	}
 }
 
-// chromium runs Debian's headless Chromium with flags that keep it off
-// the network and out of the user's profile.
+// chromium and consoleLines are the shared headless Chromium helpers.
 func chromium(t *testing.T, args ...string) (stdout, stderr string) {
 	t.Helper()
-	bin := sandboxtest.RequireTool(t, "chromium", "chromium-browser")
-	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=" + t.TempDir(),
-		"--enable-logging=stderr", "--v=0"}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var out, errb bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %v: %v\n%s", args, err, errb.String())
-	}
-	return out.String(), errb.String()
+	return sandboxtest.Chromium(t, args...)
 }
 
-// consoleLines picks Chromium's console messages out of its log.
-func consoleLines(log string) []string {
-	var out []string
-	for _, l := range strings.Split(log, "\n") {
-		if strings.Contains(l, ":CONSOLE") {
-			out = append(out, l)
-		}
-	}
-	return out
-}
+func consoleLines(log string) []string { return sandboxtest.ConsoleLines(log) }
 
 var (
 	findingRow = regexp.MustCompile(`(?s)<tr data-risk="([a-z]+)" data-status="[a-z]+"([^>]*)>(.*?)</tr>`)
@@ -236,7 +211,7 @@ func TestDemoReportReadsAndPrints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pages := len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(data, -1))
+		pages := sandboxtest.PDFPages(data)
 		t.Logf("demo report: %d A4 pages", pages)
 		if pages == 0 || pages > 15 {
 			t.Errorf("the demo report prints to %d pages, want 1 to 15", pages)

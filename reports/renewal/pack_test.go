@@ -2,11 +2,9 @@ package renewal
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -187,7 +185,7 @@ func TestBuildAccountGlobAndNotice(t *testing.T) {
 // The HTML pack prints on A4 in at most six pages for the demo's Alibaba
 // account, with no console error.
 func TestHTMLPrintsOnA4(t *testing.T) {
-	bin := sandboxtest.RequireTool(t, "chromium", "chromium-browser")
+	sandboxtest.RequireTool(t, "chromium", "chromium-browser")
 	p, err := Build(loadDemo(t), "alibaba", Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -202,28 +200,10 @@ func TestHTMLPrintsOnA4(t *testing.T) {
 		t.Fatal(err)
 	}
 	chromium := func(args ...string) string {
-		base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-			"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=" + t.TempDir(),
-			"--enable-logging=stderr", "--v=0"}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		var errb bytes.Buffer
-		cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-		cmd.Stderr = &errb
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("chromium %v: %v\n%s", args, err, errb.String())
-		}
-		return errb.String()
+		_, log := sandboxtest.Chromium(t, args...)
+		return log
 	}
-	console := func(log string) []string {
-		var out []string
-		for _, l := range strings.Split(log, "\n") {
-			if strings.Contains(l, ":CONSOLE") {
-				out = append(out, l)
-			}
-		}
-		return out
-	}
+	console := sandboxtest.ConsoleLines
 	// The console check can fail: a broken page shows its error.
 	bad := filepath.Join(dir, "bad.html")
 	os.WriteFile(bad, []byte(`<html><body><script>missingFunction();</script></body></html>`), 0o644)
@@ -239,7 +219,7 @@ func TestHTMLPrintsOnA4(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages := len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(data, -1))
+	pages := sandboxtest.PDFPages(data)
 	t.Logf("the pack prints on %d A4 pages (%d bytes of PDF)", pages, len(data))
 	if pages < 2 || pages > 6 {
 		t.Errorf("the pack prints on %d pages, want 2 to 6 (a summary page, then the rest)", pages)
