@@ -16,53 +16,42 @@ import (
 	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 )
 
-// rsyslogRELP is Debian's rsyslogd with imrelp on port, writing every
-// message it takes to outFile before it acknowledges it (a Direct queue:
-// no in-memory queue between the acknowledgement and the file).
-type rsyslogRELP struct {
+// rsyslogd is Debian's rsyslogd in the foreground on a generated config
+// (which writes every message it takes to outFile), listening on port
+// until the test ends. It can be killed and started again on the same
+// files.
+type rsyslogd struct {
 	t       *testing.T
 	bin     string
 	dir     string
 	port    int
-	pki     *testPKI
+	conf    string
 	outFile string
 	cmd     *exec.Cmd
 	done    chan struct{}
 	stderr  *strings.Builder
 }
 
-func newRsyslogRELP(t *testing.T, port int, pki *testPKI) *rsyslogRELP {
+// runRsyslog writes the config conf makes (from the work directory and
+// the output file) and starts rsyslogd on it.
+func runRsyslog(t *testing.T, port int, conf func(work, outFile string) string) *rsyslogd {
 	t.Helper()
 	bin := sandboxtest.RequireTool(t, "rsyslogd")
-	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/rsyslog/imrelp.so"); err != nil {
-		if _, err2 := os.Stat("/usr/lib/rsyslog/imrelp.so"); err2 != nil {
-			sandboxtest.RequireTool(t, "rsyslog imrelp (Debian package rsyslog-relp)")
-		}
-	}
 	dir := t.TempDir()
-	rs := &rsyslogRELP{t: t, bin: bin, dir: dir, port: port, pki: pki, outFile: filepath.Join(dir, "received.log")}
+	rs := &rsyslogd{t: t, bin: bin, dir: dir, port: port, outFile: filepath.Join(dir, "received.log")}
+	work := filepath.Join(dir, "work")
+	os.MkdirAll(work, 0o700)
+	rs.conf = conf(work, rs.outFile)
 	t.Cleanup(rs.stop)
 	rs.start()
 	return rs
 }
 
-func (rs *rsyslogRELP) start() {
+func (rs *rsyslogd) start() {
 	t := rs.t
 	t.Helper()
-	work := filepath.Join(rs.dir, "work")
-	os.MkdirAll(work, 0o700)
-	var conf strings.Builder
-	fmt.Fprintf(&conf, "global(workDirectory=%q maxMessageSize=\"64k\")\nmodule(load=\"imrelp\")\n", work)
-	fmt.Fprintf(&conf, `template(name="raw" type="string" string="%%rawmsg%%\n")
-ruleset(name="capture" queue.type="Direct") { action(type="omfile" file=%q template="raw" flushOnTXEnd="on") }
-`, rs.outFile)
-	tlsArgs := ""
-	if rs.pki != nil {
-		tlsArgs = fmt.Sprintf(` tls="on" tls.cacert=%q tls.mycert=%q tls.myprivkey=%q tls.authMode="certvalid"`, rs.pki.ca, rs.pki.serverCert, rs.pki.serverKey)
-	}
-	fmt.Fprintf(&conf, "input(type=\"imrelp\" address=\"127.0.0.1\" port=\"%d\" ruleset=\"capture\"%s)\n", rs.port, tlsArgs)
 	confPath := filepath.Join(rs.dir, "rsyslog.conf")
-	os.WriteFile(confPath, []byte(conf.String()), 0o600)
+	os.WriteFile(confPath, []byte(rs.conf), 0o600)
 	rs.stderr = &strings.Builder{}
 	rs.cmd = exec.Command(rs.bin, "-n", "-f", confPath, "-i", filepath.Join(rs.dir, "rsyslogd.pid"))
 	rs.cmd.Stdout, rs.cmd.Stderr = rs.stderr, rs.stderr
@@ -79,19 +68,19 @@ ruleset(name="capture" queue.type="Direct") { action(type="omfile" file=%q templ
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("rsyslogd (imrelp) did not listen on %d: %v\n%s\n%s", rs.port, err, rs.stderr.String(), conf.String())
+			t.Fatalf("rsyslogd did not listen on %d: %v\n%s\n%s", rs.port, err, rs.stderr.String(), rs.conf)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
 // kill ends rsyslogd with SIGKILL: no flush, no goodbye.
-func (rs *rsyslogRELP) kill() {
+func (rs *rsyslogd) kill() {
 	rs.cmd.Process.Signal(syscall.SIGKILL)
 	<-rs.done
 }
 
-func (rs *rsyslogRELP) stop() {
+func (rs *rsyslogd) stop() {
 	select {
 	case <-rs.done:
 		return
@@ -105,8 +94,36 @@ func (rs *rsyslogRELP) stop() {
 		<-rs.done
 	}
 	if rs.t.Failed() {
-		rs.t.Logf("rsyslogd output:\n%s", rs.stderr.String())
+		rs.t.Logf("rsyslogd output:\n%s\nconfig:\n%s", rs.stderr.String(), rs.conf)
 	}
+}
+
+// rsyslogRELP is rsyslogd with imrelp on port, writing every message it
+// takes to outFile before it acknowledges it (a Direct queue: no
+// in-memory queue between the acknowledgement and the file).
+type rsyslogRELP struct{ *rsyslogd }
+
+func newRsyslogRELP(t *testing.T, port int, pki *testPKI) *rsyslogRELP {
+	t.Helper()
+	sandboxtest.RequireTool(t, "rsyslogd")
+	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/rsyslog/imrelp.so"); err != nil {
+		if _, err2 := os.Stat("/usr/lib/rsyslog/imrelp.so"); err2 != nil {
+			sandboxtest.RequireTool(t, "rsyslog imrelp (Debian package rsyslog-relp)")
+		}
+	}
+	return &rsyslogRELP{runRsyslog(t, port, func(work, outFile string) string {
+		var conf strings.Builder
+		fmt.Fprintf(&conf, "global(workDirectory=%q maxMessageSize=\"64k\")\nmodule(load=\"imrelp\")\n", work)
+		fmt.Fprintf(&conf, `template(name="raw" type="string" string="%%rawmsg%%\n")
+ruleset(name="capture" queue.type="Direct") { action(type="omfile" file=%q template="raw" flushOnTXEnd="on") }
+`, outFile)
+		tlsArgs := ""
+		if pki != nil {
+			tlsArgs = fmt.Sprintf(` tls="on" tls.cacert=%q tls.mycert=%q tls.myprivkey=%q tls.authMode="certvalid"`, pki.ca, pki.serverCert, pki.serverKey)
+		}
+		fmt.Fprintf(&conf, "input(type=\"imrelp\" address=\"127.0.0.1\" port=\"%d\" ruleset=\"capture\"%s)\n", port, tlsArgs)
+		return conf.String()
+	})}
 }
 
 var idField = regexp.MustCompile(`"id":"([^"]+)"`)

@@ -13,15 +13,12 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/reachaudit/reachaudit/agent/risk"
-	"github.com/reachaudit/reachaudit/providers/sandbox/sandboxtest"
 	"github.com/reachaudit/reachaudit/reports/internal/cefparse"
 )
 
@@ -74,62 +71,25 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 // client certificate from the CA), writing each raw message to a file.
 func startRsyslog(t *testing.T, port int, pki *testPKI) (outFile string) {
 	t.Helper()
-	bin := sandboxtest.RequireTool(t, "rsyslogd")
-	dir := t.TempDir()
-	outFile = filepath.Join(dir, "received.log")
-	work := filepath.Join(dir, "work")
-	os.Mkdir(work, 0o700)
-	var conf strings.Builder
-	fmt.Fprintf(&conf, "global(workDirectory=%q maxMessageSize=\"64k\" parser.escapeControlCharactersOnReceive=\"off\"", work)
-	if pki != nil {
-		fmt.Fprintf(&conf, " defaultNetstreamDriver=\"gtls\" defaultNetstreamDriverCAFile=%q defaultNetstreamDriverCertFile=%q defaultNetstreamDriverKeyFile=%q",
-			pki.ca, pki.serverCert, pki.serverKey)
-	}
-	conf.WriteString(")\n")
-	if pki != nil {
-		conf.WriteString("module(load=\"imtcp\" streamDriver.name=\"gtls\" streamDriver.mode=\"1\" streamDriver.authMode=\"x509/certvalid\")\n")
-	} else {
-		conf.WriteString("module(load=\"imtcp\")\n")
-	}
-	fmt.Fprintf(&conf, `template(name="raw" type="string" string="%%rawmsg%%\n")
+	return runRsyslog(t, port, func(work, outFile string) string {
+		var conf strings.Builder
+		fmt.Fprintf(&conf, "global(workDirectory=%q maxMessageSize=\"64k\" parser.escapeControlCharactersOnReceive=\"off\"", work)
+		if pki != nil {
+			fmt.Fprintf(&conf, " defaultNetstreamDriver=\"gtls\" defaultNetstreamDriverCAFile=%q defaultNetstreamDriverCertFile=%q defaultNetstreamDriverKeyFile=%q",
+				pki.ca, pki.serverCert, pki.serverKey)
+		}
+		conf.WriteString(")\n")
+		if pki != nil {
+			conf.WriteString("module(load=\"imtcp\" streamDriver.name=\"gtls\" streamDriver.mode=\"1\" streamDriver.authMode=\"x509/certvalid\")\n")
+		} else {
+			conf.WriteString("module(load=\"imtcp\")\n")
+		}
+		fmt.Fprintf(&conf, `template(name="raw" type="string" string="%%rawmsg%%\n")
 ruleset(name="capture") { action(type="omfile" file=%q template="raw") }
 input(type="imtcp" address="127.0.0.1" port="%d" ruleset="capture")
 `, outFile, port)
-	confPath := filepath.Join(dir, "rsyslog.conf")
-	os.WriteFile(confPath, []byte(conf.String()), 0o600)
-
-	var stderr strings.Builder
-	cmd := exec.Command(bin, "-n", "-f", confPath, "-i", filepath.Join(dir, "rsyslogd.pid"))
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("rsyslogd output:\n%s\nconfig:\n%s", stderr.String(), conf.String())
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return outFile
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("rsyslogd did not listen on %d: %v\n%s", port, err, stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return conf.String()
+	}).outFile
 }
 
 // readReceived waits until file holds n lines and returns them.
