@@ -19,6 +19,11 @@ import (
 type ErrorCodes struct {
 	Throttling map[string]bool
 	Denied     map[string]bool
+	// Unauthenticated are the codes with which a service refuses the
+	// request's credentials or signature (a wrong secret, a skewed clock):
+	// the scanner's own fault, which no grant cures and which says nothing
+	// of whether the data can be read, even when answered with a 403.
+	Unauthenticated map[string]bool
 }
 
 // Throttled reports whether an answer is throttling: HTTP 429 or one of
@@ -29,6 +34,9 @@ func (c ErrorCodes) Throttled(status int, code string) bool {
 
 // IsDenied reports whether an answer is a permission denial.
 func (c ErrorCodes) IsDenied(status int, code string) bool {
+	if c.Unauthenticated[code] {
+		return false
+	}
 	return status == 403 || c.Denied[code]
 }
 
@@ -69,6 +77,10 @@ func (c ErrorCodes) Classify(err error, status int, code string) string {
 	switch {
 	case c.Throttled(status, code):
 		return FailThrottled
+	case c.Unauthenticated[code]:
+		// Whatever status carries it, a refused credential says nothing
+		// of the data.
+		return FailOther
 	case c.IsDenied(status, code):
 		return FailHTTP403
 	case status == 404:

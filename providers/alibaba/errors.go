@@ -62,10 +62,18 @@ var apiCodes = providers.ErrorCodes{
 	Throttling: map[string]bool{"Throttling": true, "Throttling.User": true, "Throttling.Api": true,
 		"ThrottledException": true, "Rejected.Throttling": true},
 	Denied: map[string]bool{"AccessDenied": true, "Forbidden": true, "Forbidden.RAM": true, "NoPermission": true},
+	// OSS answers these with 403, KMS with 400 or 404.
+	Unauthenticated: map[string]bool{"SignatureDoesNotMatch": true, "RequestTimeTooSkewed": true,
+		"InvalidAccessKeyId": true, "InvalidAccessKeyId.NotFound": true, "InvalidAccessKeyId.Inactive": true,
+		"InvalidTimeStamp.Expired": true, "IncompleteSignature": true, "SecurityTokenExpired": true,
+		"InvalidSecurityToken.Expired": true, "InvalidSecurityToken.Malformed": true},
 }
 
 func isDenied(err error) bool {
 	status, code := errorInfo(err)
+	if apiCodes.Unauthenticated[code] {
+		return false
+	}
 	return apiCodes.Denied[code] || strings.HasPrefix(code, "Forbidden.") || (status == 403 && code == "")
 }
 

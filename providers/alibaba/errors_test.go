@@ -224,9 +224,18 @@ func TestWrongSecretIsRefused(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "SignatureDoesNotMatch") {
 				t.Fatalf("List with a wrong secret: %v", err)
 			}
+			// A refused signature is the scanner's fault: no permission to
+			// grant, and no evidence that the data is blocked (no BLK-005),
+			// only unknowns.
 			b := p.Describe(context.Background(), providers.BucketRef{Account: a, Name: "target", Region: "cn-hangzhou"})
-			if b.Custody != providers.CustodyUnknown || b.Reachability.Reachable || b.Reachability.Failure != providers.FailHTTP403 {
+			if b.Custody != providers.CustodyUnknown || b.Reachability.Reachable || b.Reachability.Failure != providers.FailOther ||
+				!b.IsUnknown(providers.FieldReachability) {
 				t.Errorf("describe with a wrong secret: custody %s reachability %+v", b.Custody, b.Reachability)
+			}
+			for _, u := range b.Unknowns {
+				if u.Permission != "" {
+					t.Errorf("a refused signature names a permission to grant: %+v", u)
+				}
 			}
 		})
 	}
@@ -500,5 +509,39 @@ func TestCredentialsFromEnvironment(t *testing.T) {
 	_, err := alibaba.Open(context.Background(), cfg, providers.Env{})
 	if err == nil || !strings.Contains(err.Error(), "RA_TEST_SECRET") || strings.Contains(err.Error(), s.AccessKeyID) {
 		t.Errorf("Open without the secret: %v", err)
+	}
+}
+
+// The services' clocks 20 minutes from the scanner's, both ways: OSS
+// refuses every request with RequestTimeTooSkewed (403), through the
+// plugin's real SDK path. That is the scanner's fault: the listing fails
+// as a run error that names no permission to grant, and a bucket described
+// anyway has only unknowns — no permission blamed, and its probe unknown
+// reachability rather than a block (BLK-005).
+func TestSkewedClockIsRefusedNotDenied(t *testing.T) {
+	for _, skew := range []time.Duration{20 * time.Minute, -20 * time.Minute} {
+		t.Run(skew.String(), func(t *testing.T) {
+			cfg, _ := start(t, faultEstate, sandbox.Options{ClockSkew: skew})
+			p, _ := open(t, cfg)
+			_, err := p.List(context.Background(), cfg.Accounts[0])
+			if err == nil || !strings.Contains(err.Error(), "RequestTimeTooSkewed") {
+				t.Fatalf("List: %v", err)
+			}
+			if api, perm := providers.APIOf(err); api != "oss:ListBuckets" || perm != "" {
+				t.Errorf("List failure names api %q permission %q; want the API and no permission", api, perm)
+			}
+			b := p.Describe(context.Background(), providers.BucketRef{Account: cfg.Accounts[0], Name: "target", Region: "cn-hangzhou"})
+			if b.Reachability.Reachable || b.Reachability.Failure != providers.FailOther || !b.IsUnknown(providers.FieldReachability) {
+				t.Errorf("reachability %+v; want unknown (other), not a block", b.Reachability)
+			}
+			if len(b.Unknowns) < 5 {
+				t.Errorf("unknowns %v", unknownFields(b))
+			}
+			for _, u := range b.Unknowns {
+				if u.Permission != "" || !strings.Contains(u.Error, "RequestTimeTooSkewed") {
+					t.Errorf("unknown %+v; want the skew and no permission", u)
+				}
+			}
+		})
 	}
 }

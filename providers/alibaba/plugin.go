@@ -285,7 +285,7 @@ func (p *provider) List(ctx context.Context, account string) ([]providers.Bucket
 	if err != nil {
 		// The buckets of the pages read are kept: they are audited, and the
 		// account's coverage names what stopped the rest.
-		return refs, &providers.APIError{API: "oss:ListBuckets", Permission: "oss:ListBuckets",
+		return refs, &providers.APIError{API: "oss:ListBuckets", Permission: permission(err, "oss:ListBuckets"),
 			Err: fmt.Errorf("alibaba account %s: ListBuckets: %w", account, err)}
 	}
 	return refs, nil

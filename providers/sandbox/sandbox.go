@@ -53,6 +53,11 @@ type Options struct {
 	// Now is the reference time for relative times in the estate
 	// ("+20d"); zero means the time Start is called.
 	Now time.Time
+	// ClockSkew sets the emulators' clocks this far ahead of the machine's
+	// (behind when negative), as a service's clock stands to a client's
+	// that is off: the signature checks that judge a request's time (OSS
+	// V4 and V1, ACS3) judge it by the skewed clock.
+	ClockSkew time.Duration
 }
 
 var (

@@ -179,7 +179,7 @@ func (s *Server) serveOSS(w http.ResponseWriter, r *http.Request) {
 	}
 	op, bucketName, object := route(r)
 	c := &ossCall{op: op, bucket: bucketName, object: object, w: w, r: r}
-	acctID, region, aerr := verifyOSS(r, ossRequest{bucket: bucketName, object: object}, s.secrets, time.Now().UTC())
+	acctID, region, aerr := verifyOSS(r, ossRequest{bucket: bucketName, object: object}, s.secrets, s.now())
 	if aerr != nil {
 		c.fail(aerr.status, aerr.code, aerr.message)
 		return

@@ -304,6 +304,9 @@ func (s *Server) hang(r *http.Request) {
 	}
 }
 
+// now is the server's clock, skewed as the options ask.
+func (s *Server) now() time.Time { return time.Now().UTC().Add(s.opts.ClockSkew) }
+
 func requestID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)

@@ -129,9 +129,16 @@ func verifyOSS4(r *http.Request, req ossRequest, auth string, secrets secretOf, 
 	if t.UTC().Format("20060102") != day {
 		return "", "", refuse(403, "SignatureDoesNotMatch", "The date in the credential scope is not the request's date.")
 	}
+	// OSS takes no payload hash in a V4 header signature: the header must
+	// be UNSIGNED-PAYLOAD, and a digest there is refused (EC 0002-00000214)
+	// rather than trusted unchecked.
 	payload := r.Header.Get("X-Oss-Content-Sha256")
-	if payload == "" {
+	switch payload {
+	case "":
 		return "", "", refuse(400, "InvalidArgument", "x-oss-content-sha256 is required with V4 signatures.")
+	case "UNSIGNED-PAYLOAD":
+	default:
+		return "", "", refuse(400, "InvalidArgument", "The value of x-oss-content-sha256 is invalid: a V4 header signature needs UNSIGNED-PAYLOAD.")
 	}
 
 	uri := "/"
