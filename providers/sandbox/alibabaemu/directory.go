@@ -135,7 +135,7 @@ func (s *Server) serveRD(w http.ResponseWriter, r *http.Request) {
 		kmsFail(w, r, 400, "InvalidParameter", "The request body could not be read.")
 		return
 	}
-	acctID, aerr := verifyACS3(r, body, s.secrets, time.Now().UTC())
+	acctID, aerr := verifyACS3(r, body, s.secrets, s.now())
 	if aerr != nil {
 		kmsFail(w, r, aerr.status, aerr.code, aerr.message)
 		return
