@@ -92,7 +92,7 @@ func (b *coverageBook) failed(provider, account, fallbackAPI string, err error) 
 	if api == "" {
 		api = fallbackAPI
 	}
-	b.gaps = append(b.gaps, risk.Gap{Provider: provider, Account: account, API: api, Error: err.Error(), Permission: perm})
+	b.gaps = append(b.gaps, risk.Gap{Provider: provider, Account: account, API: api, Error: providers.ErrorText(err), Permission: perm})
 }
 
 func (b *coverageBook) discovered(provider string, d providers.Discovery) {

@@ -26,6 +26,10 @@ import (
 const (
 	DefaultConcurrency = 32
 	DefaultPerAccount  = 8
+	// DefaultScanTimeout is generous: a large estate scans in minutes,
+	// and a scan still running after an hour is held by an endpoint that
+	// does not answer.
+	DefaultScanTimeout = time.Hour
 )
 
 // ScanConfig is everything one scan needs.
@@ -65,6 +69,10 @@ type Limits struct {
 	PerAccount int `yaml:"per_account" json:"per_account"`
 	// Rate is the most API calls per second per provider; absent or 0: no cap.
 	Rate map[string]float64 `yaml:"rate" json:"rate"`
+	// ScanTimeout bounds a whole scan (default DefaultScanTimeout). At it
+	// the scan stops calling, keeps what it has read (a bucket not yet
+	// read is all unknown) and is partial.
+	ScanTimeout time.Duration `yaml:"scan_timeout" json:"scan_timeout,omitempty"`
 }
 
 // Validate checks the limits' ranges: a rate for a provider no plugin
@@ -75,6 +83,9 @@ func (l *Limits) Validate(c *yamlfile.Check) {
 	}
 	if l.PerAccount < 0 {
 		c.Errorf("per_account", "%d is negative (0 means no cap)", l.PerAccount)
+	}
+	if l.ScanTimeout < 0 {
+		c.Errorf("scan_timeout", "%v is negative (absent means %v)", l.ScanTimeout, DefaultScanTimeout)
 	}
 	for _, name := range slices.Sorted(maps.Keys(l.Rate)) {
 		r := l.Rate[name]
@@ -124,6 +135,12 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 	if lim.PerAccount <= 0 {
 		lim.PerAccount = DefaultPerAccount
 	}
+	if lim.ScanTimeout <= 0 {
+		lim.ScanTimeout = DefaultScanTimeout
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, lim.ScanTimeout,
+		fmt.Errorf("the scan reached limits.scan_timeout (%v): what was not read by then is unknown", lim.ScanTimeout))
+	defer cancel()
 	res := &Result{
 		Schema:    Schema,
 		RunID:     cfg.RunID,
@@ -234,7 +251,7 @@ func openProviders(ctx context.Context, cfg ScanConfig, lim Limits, log *slog.Lo
 		calls := providers.NewCalls(n, lim.Rate[n], lim.Concurrency, cfg.Observe)
 		p, err := pl.Open(ctx, cfg.Providers[n], providers.Env{Logger: log.With("provider", n), Calls: calls})
 		if err != nil {
-			errs = append(errs, RunError{Provider: n, Op: "open", Error: err.Error()})
+			errs = append(errs, RunError{Provider: n, Op: "open", Error: providers.ErrorText(err)})
 			book.asked(n, "*")
 			book.failed(n, "*", "open", err)
 			continue
@@ -268,7 +285,7 @@ func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrenc
 			book.discovered(o.name, d.Discovery())
 		}
 		if err != nil {
-			errs = append(errs, RunError{Provider: o.name, Op: "accounts", Error: err.Error()})
+			errs = append(errs, RunError{Provider: o.name, Op: "accounts", Error: providers.ErrorText(err)})
 			book.asked(o.name, "*")
 			book.failed(o.name, "*", "accounts", err)
 			continue
@@ -317,7 +334,7 @@ func listAll(ctx context.Context, opened []openProvider, scope Scope, concurrenc
 	}
 	for _, a := range accts {
 		if a.err != nil {
-			errs = append(errs, RunError{Provider: a.prov.name, Account: a.id, Op: "list", Error: a.err.Error()})
+			errs = append(errs, RunError{Provider: a.prov.name, Account: a.id, Op: "list", Error: providers.ErrorText(a.err)})
 			book.failed(a.prov.name, a.id, "list", a.err)
 		} else {
 			book.listed(a.prov.name, a.id)

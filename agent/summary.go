@@ -18,6 +18,11 @@ func Summarise(r *Result) Summary {
 		Pace:              r.Summary.Pace,
 		Delivery:          r.Summary.Delivery,
 	}
+	if r.Partial && s.CoverageState == CoverageComplete {
+		// Every account was listed, but the run was cut short before it
+		// read them all: it must not read as a complete audit.
+		s.CoverageState = CoveragePartial
+	}
 	for _, b := range r.Buckets {
 		s.BucketsByProvider[b.Provider]++
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/reachaudit/reachaudit/internal/httpclient"
 )
 
 // MaxPages bounds how many pages one listing may take. It is a backstop
@@ -20,13 +22,15 @@ var ErrPaging = errors.New("the listing does not end")
 // to fetch ("" for the first) and returns the next page's token ("" after
 // the last). It stops with an error naming api when a token comes back
 // that an earlier page already answered, or after MaxPages pages, so that
-// an endpoint cannot keep a scan listing forever. What the pages already
+// an endpoint cannot keep a scan listing forever. Each page's answer may
+// be as long as httpclient.ListingBody. What the pages already
 // read gave is the caller's to keep: page appends its items as it goes,
 // and an error of page 2 leaves page 1's items in place.
 //
 // page may ignore the token when an SDK pager carries it; Paginate still
 // watches the tokens the pager follows.
 func Paginate(ctx context.Context, api string, page func(ctx context.Context, token string) (next string, err error)) error {
+	ctx = httpclient.WithBodyLimit(ctx, httpclient.ListingBody)
 	seen := map[string]bool{}
 	token := ""
 	for n := 1; ; n++ {

@@ -1,7 +1,9 @@
 package providers
 
 import (
+	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Tri is a fact that may not have been readable: yes, no or unknown.
@@ -285,11 +287,28 @@ func NewBucket(provider, account, name, uri string) Bucket {
 // SetUnknown records that field could not be read because api failed with
 // err; permission names what to grant, where a permission would help.
 func (b *Bucket) SetUnknown(field, api string, err error, permission string) {
-	msg := "unknown error"
-	if err != nil {
-		msg = err.Error()
+	b.Unknowns = append(b.Unknowns, Unknown{Field: field, API: api, Error: ErrorText(err), Permission: permission})
+}
+
+// MaxErrorText bounds an error's text in a record: an SDK may quote a
+// whole error body in its error, and an endpoint chooses that body.
+const MaxErrorText = 2000
+
+// ErrorText is err's text for a record, cut at MaxErrorText bytes (on a
+// character boundary) with a note of how much was left out.
+func ErrorText(err error) string {
+	if err == nil {
+		return "unknown error"
 	}
-	b.Unknowns = append(b.Unknowns, Unknown{Field: field, API: api, Error: msg, Permission: permission})
+	msg := err.Error()
+	if len(msg) <= MaxErrorText {
+		return msg
+	}
+	cut := MaxErrorText
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes more)", msg[:cut], len(msg)-cut)
 }
 
 // IsUnknown reports whether field could not be read.

@@ -477,6 +477,14 @@ var envKeys = map[string]func(c *Config, v string) error{
 	"SHARDS":             intEnv(func(c *Config) *int { return &c.Shards }),
 	"LIMITS_CONCURRENCY": intEnv(func(c *Config) *int { return &c.Limits.Concurrency }),
 	"LIMITS_PER_ACCOUNT": intEnv(func(c *Config) *int { return &c.Limits.PerAccount }),
+	"LIMITS_SCAN_TIMEOUT": func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a positive duration such as 1h, got %q", v)
+		}
+		c.Limits.ScanTimeout = d
+		return nil
+	},
 	"POLICY_FILE": func(c *Config, v string) error {
 		p, err := risk.PolicyFromFile(v)
 		if err != nil {

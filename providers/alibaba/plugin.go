@@ -19,6 +19,7 @@ import (
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	credproviders "github.com/aliyun/credentials-go/credentials/providers"
 
+	"github.com/reachaudit/reachaudit/internal/httpclient"
 	"github.com/reachaudit/reachaudit/providers"
 )
 
@@ -92,15 +93,20 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (providers.Provid
 	for i := 0; i < kmsConcurrency; i++ {
 		p.kmsLanes <- i
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 64
+	tlsc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if cfg.InsecureSkipVerify {
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // turned off by name in the config
+		tlsc.InsecureSkipVerify = true //nolint:gosec // turned off by name in the config
 	}
-	// The call timeout rides on each request's context; this one only
-	// catches a request that somehow has none.
-	p.http = &http.Client{Transport: tr, Timeout: 4 * p.timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	p.http = httpclient.New(httpclient.Options{
+		TLS: tlsc,
+		// The call timeout rides on each request's context; this one only
+		// catches a request that somehow has none.
+		Timeout: 4 * p.timeout,
+		// OSS answers a wrong endpoint with a redirect naming the right
+		// one, which the plugin reads; a V4 signature is for one host.
+		FollowRedirects:     false,
+		MaxIdleConnsPerHost: 64,
+	})
 	for _, a := range cfg.Accounts {
 		cp, err := credentialsFor(cfg, a)
 		if err != nil {
@@ -198,9 +204,6 @@ func (p *provider) kmsClient(account, region string, lane int) (*kms.Client, err
 	return c, nil
 }
 
-// maxAnswer caps one answer's body: a page of 1,000 buckets is ~300 KiB.
-const maxAnswer = 16 << 20
-
 // get sends a signed GET through the SDK's own request path and returns
 // the body. The v1 SDK's client-level methods (GetBucketInfo,
 // GetBucketReplication, …) take no context, so a hung answer could not be
@@ -215,14 +218,11 @@ func get(ctx context.Context, c *oss.Client, bucket string, params map[string]in
 	if err != nil {
 		return nil, err
 	}
-	// A hostile or broken endpoint could send an endless body: no OSS
-	// answer we read comes near maxAnswer, so more is refused, not kept.
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	// The client's transport caps the body (httpclient): an endless
+	// answer fails at the cap rather than growing the scan.
+	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("read answer: %w", err)
-	}
-	if len(body) > maxAnswer {
-		return nil, fmt.Errorf("read answer: longer than %d MiB", maxAnswer>>20)
 	}
 	return body, nil
 }

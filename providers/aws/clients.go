@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/reachaudit/reachaudit/internal/httpclient"
 	"github.com/reachaudit/reachaudit/internal/redact"
 	"github.com/reachaudit/reachaudit/providers"
 )
@@ -96,7 +97,7 @@ func loadBase(ctx context.Context, cfg *Config) (aws.Config, error) {
 		base.Region = cfg.Region
 		base.Credentials = aws.NewCredentialsCache(
 			credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken))
-		base.HTTPClient = httpClient
+		base.HTTPClient = cappedClient(httpClient, cfg)
 		base.Retryer = newRetryer
 		if base.Region == "" {
 			base.Region = defaultRegion
@@ -122,6 +123,9 @@ func loadBase(ctx context.Context, cfg *Config) (aws.Config, error) {
 	if base.Region == "" {
 		base.Region = defaultRegion
 	}
+	// The credential providers the chain made keep the client they were
+	// made with; every service client takes this one.
+	base.HTTPClient = cappedClient(base.HTTPClient, cfg)
 	return base, nil
 }
 
@@ -150,6 +154,9 @@ func notRetryableTLS(err error) aws.Ternary {
 	return aws.UnknownTernary
 }
 
+// newHTTPClient is the SDK's own buildable client with the TLS settings,
+// for LoadDefaultConfig, which adds the CA bundle a shared config or
+// AWS_CA_BUNDLE names to it and accepts no other kind.
 func newHTTPClient(cfg *Config) (*awshttp.BuildableClient, error) {
 	var roots *x509.CertPool
 	if cfg.CACert != "" {
@@ -166,12 +173,6 @@ func newHTTPClient(cfg *Config) (*awshttp.BuildableClient, error) {
 		}
 	}
 	return awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		// The agent runs many buckets at once against few hosts.
-		tr.MaxIdleConnsPerHost = 128
-		// An agent opens its providers afresh for every run, and the SDK
-		// offers no way to close a client's connections: let idle ones go
-		// soon, so that frequent runs do not pile them up.
-		tr.IdleConnTimeout = 20 * time.Second
 		if tr.TLSClientConfig == nil {
 			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 		}
@@ -182,6 +183,30 @@ func newHTTPClient(cfg *Config) (*awshttp.BuildableClient, error) {
 			tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // the user asked for it by name
 		}
 	}), nil
+}
+
+// cappedClient is the client every service call goes through: the
+// transport the SDK resolved (TLS, CA bundle), with the shared factory's
+// caps on answers and redirects.
+func cappedClient(c aws.HTTPClient, cfg *Config) aws.HTTPClient {
+	bc, ok := c.(*awshttp.BuildableClient)
+	if !ok {
+		return c
+	}
+	return httpclient.New(httpclient.Options{
+		Base: bc.GetTransport(),
+		// The per-call timeout rides on each request's context; this one
+		// only catches a request that somehow has none.
+		Timeout: 4 * cfg.timeout(),
+		// S3 answers 307 while a new bucket's DNS settles.
+		FollowRedirects: true,
+		// The agent runs many buckets at once against few hosts.
+		MaxIdleConnsPerHost: 128,
+		// An agent opens its providers afresh for every run, and the SDK
+		// offers no way to close a client's connections: let idle ones go
+		// soon, so that frequent runs do not pile them up.
+		IdleConnTimeout: 20 * time.Second,
+	})
 }
 
 // credentialsFor returns the credentials for an account: the base ones, or

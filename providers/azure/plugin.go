@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/storage/armstorage"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/subscription/armsubscription"
 
+	"github.com/reachaudit/reachaudit/internal/httpclient"
 	"github.com/reachaudit/reachaudit/providers"
 )
 
@@ -104,8 +104,6 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (providers.Provid
 	if env.Logger == nil {
 		env.Logger = slog.New(slog.DiscardHandler)
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 64
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
@@ -121,20 +119,27 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (providers.Provid
 	if len(extra) > 0 && !pool.AppendCertsFromPEM(extra) {
 		return nil, errors.New("azure: ca_file holds no PEM certificate")
 	}
-	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	hopts := httpclient.Options{
+		TLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		// The call timeout rides on each request's context; this one only
+		// catches a request that somehow has none.
+		Timeout: 4 * cfg.timeout(),
+		// A redirect is the SDK's to judge (its pipeline retries), never
+		// followed under its signature.
+		FollowRedirects:     false,
+		MaxIdleConnsPerHost: 64,
+	}
 	if cfg.ConnectTo != "" {
 		d := &net.Dialer{Timeout: 10 * time.Second}
 		to := cfg.ConnectTo
-		tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		hopts.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return d.DialContext(ctx, network, to)
 		}
-		tr.Proxy = nil
 	}
 	p := &provider{
 		cfg: cfg, env: env, log: env.Logger, timeout: cfg.timeout(),
 		base: policy.ClientOptions{
-			Transport: &http.Client{Transport: tr, Timeout: 4 * cfg.timeout(),
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+			Transport: httpclient.New(hopts),
 			Retry: policy.RetryOptions{MaxRetries: 3, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: 3 * time.Second},
 		},
 		subs:     cfg.subscriptionClouds(),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"slices"
 	"sync"
@@ -20,9 +21,11 @@ import (
 	"github.com/googleapis/gax-go/v2"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
+	htransport "google.golang.org/api/transport/http"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/reachaudit/reachaudit/internal/httpclient"
 	"github.com/reachaudit/reachaudit/providers"
 )
 
@@ -85,7 +88,14 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 	if cfg.UniverseDomain != "" {
 		authOpts = append(authOpts, option.WithUniverseDomain(cfg.UniverseDomain))
 	}
-	sopts := append([]option.ClientOption{}, authOpts...)
+	hc, err := httpClient(ctx, cfg, authOpts)
+	if err != nil {
+		return nil, err
+	}
+	sopts := []option.ClientOption{option.WithHTTPClient(hc)}
+	if cfg.UniverseDomain != "" {
+		sopts = append(sopts, option.WithUniverseDomain(cfg.UniverseDomain))
+	}
 	if cfg.Endpoint != "" {
 		sopts = append(sopts, option.WithEndpoint(cfg.Endpoint))
 	}
@@ -146,6 +156,19 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 		runtime.AddCleanup(p, func(rm *hierarchy) { rm.Close() }, rm)
 	}
 	return p, nil
+}
+
+// httpClient is the Cloud Storage client's HTTP client: the shared capped
+// transport, with the credentials of auth on top (given an HTTP client,
+// the storage library adds none itself).
+func httpClient(ctx context.Context, cfg *Config, auth []option.ClientOption) (*http.Client, error) {
+	tr, err := htransport.NewTransport(ctx, httpclient.NewTransport(httpclient.Options{MaxIdleConnsPerHost: 64}), auth...)
+	if err != nil {
+		return nil, fmt.Errorf("gcp: storage transport: %w", err)
+	}
+	// The per-call timeout rides on each request's context; this one only
+	// catches a request that somehow has none.
+	return &http.Client{Transport: tr, Timeout: 4 * cfg.timeout(), CheckRedirect: httpclient.Redirects(true)}, nil
 }
 
 // scopes are the read-only scopes the configured calls need: the hierarchy

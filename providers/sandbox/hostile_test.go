@@ -68,6 +68,10 @@ type hostileRun struct {
 // through the real plugin and SDK, and measures the scan's time and the
 // peak of the heap in use while it ran.
 func scanHostile(t *testing.T, provider string, lim agent.Limits, faults ...sandbox.Fault) hostileRun {
+	return scanHostileTimeout(t, provider, hostileCallTimeout, lim, faults...)
+}
+
+func scanHostileTimeout(t *testing.T, provider string, callTimeout time.Duration, lim agent.Limits, faults ...sandbox.Fault) hostileRun {
 	t.Helper()
 	est, err := sandbox.ParseEstate("hostile.yaml", []byte(hostileEstates[provider]))
 	if err != nil {
@@ -81,11 +85,11 @@ func scanHostile(t *testing.T, provider string, lim agent.Limits, faults ...sand
 	cfgs := sb.Configs()
 	switch c := cfgs[provider].(type) {
 	case *aws.Config:
-		c.Timeout = hostileCallTimeout
+		c.Timeout = callTimeout
 	case *gcp.Config:
-		c.Timeout = hostileCallTimeout
+		c.Timeout = callTimeout
 	case *alibaba.Config:
-		c.Timeout = hostileCallTimeout.String()
+		c.Timeout = callTimeout.String()
 	}
 	runtime.GC()
 	var base runtime.MemStats
@@ -125,8 +129,8 @@ func scanHostile(t *testing.T, provider string, lim agent.Limits, faults ...sand
 	for _, oc := range res.Summary.APICalls[provider] {
 		calls += oc.Calls
 	}
-	t.Logf("%s: %d buckets, %d API calls, %d requests served, %v, heap peak +%d MiB, coverage %s",
-		provider, len(res.Buckets), calls, run.requests, elapsed.Round(time.Millisecond), run.peakHeap>>20, res.Summary.CoverageState)
+	t.Logf("%s: %d buckets, %d API calls, %d requests served, %v, heap peak +%d MiB, coverage %s; list error: %s",
+		provider, len(res.Buckets), calls, run.requests, elapsed.Round(time.Millisecond), run.peakHeap>>20, res.Summary.CoverageState, listError(res))
 	return run
 }
 
@@ -201,5 +205,85 @@ func TestHostileListings(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// An endless answer, an error whose body never ends and a redirect loop
+// cost a bounded time, memory and number of requests: the listing fails
+// with the cap or the redirect bound named, and the account's coverage
+// says so.
+func TestHostileAnswers(t *testing.T) {
+	cases := []struct {
+		kind string
+		err  string
+		// timeout is the per-call timeout: reading 64 MiB of listing
+		// takes the S3 SDK's XML decoder a few seconds.
+		timeout time.Duration
+		// maxRequests bounds what the endpoint sees: the SDK's retries
+		// of one call, each following at most httpclient.MaxRedirects.
+		maxRequests int64
+	}{
+		{sandbox.FaultEndlessBody, "longer than 64 MiB", 15 * time.Second, 10},
+		{sandbox.FaultHugeError, "", hostileCallTimeout, 10},
+		{sandbox.FaultRedirectLoop, "", hostileCallTimeout, 40},
+	}
+	for _, provider := range []string{"aws", "gcp", "alibaba"} {
+		for _, c := range cases {
+			t.Run(provider+"/"+c.kind, func(t *testing.T) {
+				run := scanHostileTimeout(t, provider, c.timeout, agent.Limits{}, sandbox.Fault{Op: listOps[provider], Kind: c.kind})
+				r := run.res
+				if run.elapsed > 20*time.Second {
+					t.Errorf("the scan took %v", run.elapsed)
+				}
+				if run.peakHeap > 1<<30 {
+					t.Errorf("heap grew by %d MiB", run.peakHeap>>20)
+				}
+				if run.requests > c.maxRequests {
+					t.Errorf("%d requests, want at most %d", run.requests, c.maxRequests)
+				}
+				le := listError(r)
+				if le == "" || !strings.Contains(le, c.err) {
+					t.Errorf("list error %q, want one saying %q", le, c.err)
+				}
+				if r.Summary.CoverageState == agent.CoverageComplete || r.Summary.ByRule["UNK-002"] != 1 {
+					t.Errorf("coverage %s, UNK-002 %d: a listing that failed must not look covered", r.Summary.CoverageState, r.Summary.ByRule["UNK-002"])
+				}
+			})
+		}
+	}
+}
+
+// limits.scan_timeout ends a scan whose endpoint hangs on every bucket
+// call, however long the per-call timeout: the scan keeps the listed
+// buckets with what was not read unknown, is partial, and raises no
+// BLK-005 for a probe that the deadline, not the endpoint, cut off.
+func TestHostileScanTimeout(t *testing.T) {
+	for _, provider := range []string{"aws", "gcp", "alibaba"} {
+		t.Run(provider, func(t *testing.T) {
+			run := scanHostileTimeout(t, provider, time.Minute, agent.Limits{ScanTimeout: time.Second},
+				sandbox.Fault{Bucket: "?*", Kind: sandbox.FaultTimeout})
+			r := run.res
+			if run.elapsed > 5*time.Second {
+				t.Errorf("the scan took %v past its 1s scan_timeout", run.elapsed)
+			}
+			if len(r.Buckets) != 3 || !r.Partial || r.Summary.CoverageState != agent.CoveragePartial {
+				t.Fatalf("buckets %v partial %v coverage %s", bucketNames(r.Buckets), r.Partial, r.Summary.CoverageState)
+			}
+			for _, b := range r.Buckets {
+				if len(b.Unknowns) == 0 {
+					t.Errorf("%s: nothing unknown after the deadline", b.Name)
+				}
+			}
+			if r.Summary.ByRule["BLK-005"] != 0 || r.Summary.ByRule["UNK-001"] == 0 {
+				t.Errorf("rules %v: want UNK-001 and no BLK-005", r.Summary.ByRule)
+			}
+			found := false
+			for _, e := range r.Errors {
+				found = found || strings.Contains(e.Error, "limits.scan_timeout")
+			}
+			if !found {
+				t.Errorf("errors %+v: none names limits.scan_timeout", r.Errors)
+			}
+		})
 	}
 }

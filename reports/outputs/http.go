@@ -13,26 +13,27 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/reachaudit/reachaudit/internal/httpclient"
 	"github.com/reachaudit/reachaudit/internal/redact"
 )
 
 // newHTTPClient builds the client of an HTTP destination with the
-// output's TLS settings. It never follows a redirect: Go's client would
-// re-send a POST that meets a 301 or 302 as a GET without its body, and
-// the GET's 200 would read as delivery of a batch nobody received.
+// output's TLS settings, from the shared factory: answers capped, and a
+// redirect never followed. Go's client would re-send a POST that meets a
+// 301 or 302 as a GET without its body, and the GET's 200 would read as
+// delivery of a batch nobody received.
 func newHTTPClient(o *Output) (*http.Client, error) {
 	u, err := url.Parse(o.URL)
 	if err != nil {
 		return nil, fmt.Errorf("url: %w", err)
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	opts := httpclient.Options{Timeout: o.timeout()}
 	if u.Scheme == "https" {
-		if tr.TLSClientConfig, err = tlsConfig(o, u.Hostname()); err != nil {
+		if opts.TLS, err = tlsConfig(o, u.Hostname()); err != nil {
 			return nil, err
 		}
 	}
-	return &http.Client{Transport: tr, Timeout: o.timeout(),
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, nil
+	return httpclient.New(opts), nil
 }
 
 // retryable reports whether an HTTP status is worth retrying at once. A
