@@ -140,7 +140,7 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (providers.Provid
 		cfg: cfg, env: env, log: env.Logger, timeout: cfg.timeout(),
 		base: policy.ClientOptions{
 			Transport: httpclient.New(hopts),
-			Retry: policy.RetryOptions{MaxRetries: 3, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: 3 * time.Second},
+			Retry:     policy.RetryOptions{MaxRetries: 3, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: 3 * time.Second},
 		},
 		subs:     cfg.subscriptionClouds(),
 		creds:    map[string]azcore.TokenCredential{},

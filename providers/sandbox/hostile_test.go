@@ -15,8 +15,8 @@ import (
 	"github.com/reachaudit/reachaudit/providers/aws"
 	"github.com/reachaudit/reachaudit/providers/gcp"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
-	_ "github.com/reachaudit/reachaudit/providers/sandbox/awsemu"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/alibabaemu"
+	_ "github.com/reachaudit/reachaudit/providers/sandbox/awsemu"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/gcpemu"
 )
 
