@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/reachaudit/reachaudit/agent/risk"
@@ -21,7 +22,8 @@ type Coverage struct {
 	// Skipped counts accounts found and left out, by reason.
 	Skipped map[string]int `json:"skipped,omitempty"`
 	// Partitions are the provider's partitions the run covered (aws,
-	// aws-cn, aws-us-gov), where the provider has several.
+	// aws-cn, aws-us-gov): those of the accounts it listed, for a
+	// provider whose accounts sit in partitions.
 	Partitions []string `json:"partitions,omitempty"`
 }
 
@@ -60,6 +62,8 @@ func CoverageState(cov map[string]*Coverage) string {
 type coverageBook struct {
 	cov  map[string]*Coverage
 	gaps []risk.Gap
+	// partitionOf places each provider's accounts in their partitions.
+	partitionOf map[string]map[string]string
 }
 
 func newCoverageBook() *coverageBook { return &coverageBook{cov: map[string]*Coverage{}} }
@@ -98,10 +102,30 @@ func (b *coverageBook) failed(provider, account, fallbackAPI string, err error) 
 func (b *coverageBook) discovered(provider string, d providers.Discovery) {
 	c := b.of(provider)
 	c.Source, c.Skipped, c.Partitions = d.Source, d.Skipped, d.Partitions
+	if len(d.PartitionOf) > 0 {
+		if b.partitionOf == nil {
+			b.partitionOf = map[string]map[string]string{}
+		}
+		b.partitionOf[provider] = d.PartitionOf
+	}
 }
 
-// done sorts the lists, for stable documents.
+// done sorts the lists, for stable documents, and names the partitions
+// covered: those of the accounts listed.
 func (b *coverageBook) done() map[string]*Coverage {
+	for prov, of := range b.partitionOf {
+		c := b.cov[prov]
+		if c == nil {
+			continue
+		}
+		c.Partitions = nil
+		for _, a := range c.Listed {
+			if p := of[a]; p != "" && !slices.Contains(c.Partitions, p) {
+				c.Partitions = append(c.Partitions, p)
+			}
+		}
+		sort.Strings(c.Partitions)
+	}
 	for _, c := range b.cov {
 		sort.Strings(c.Asked)
 		sort.Strings(c.Listed)

@@ -10,6 +10,7 @@ import (
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
 	"github.com/reachaudit/reachaudit/providers"
+	"github.com/reachaudit/reachaudit/providers/aws"
 	"github.com/reachaudit/reachaudit/providers/gcp"
 	"github.com/reachaudit/reachaudit/providers/sandbox"
 	_ "github.com/reachaudit/reachaudit/providers/sandbox/alibabaemu"
@@ -208,5 +209,46 @@ func TestScanResourceDirectoryDenied(t *testing.T) {
 	f := r.Findings[0]
 	if f.Provider != "alibaba" || f.Account != "*" || f.Evidence["api"] != "resourcemanager:ListAccounts" || f.Evidence["permission"] != "resourcemanager:ListAccounts" {
 		t.Errorf("finding %+v", f)
+	}
+}
+
+// partitionEstate holds a commercial account and a China account, each a
+// partition of its own with its own keys.
+const partitionEstate = `aws:
+  accounts:
+    - id: "111122223333"
+      buckets:
+        - {name: us-ledger, region: us-east-1, versioning: Enabled}
+    - id: "444455556666"
+      partition: aws-cn
+      buckets:
+        - {name: cn-ledger, region: cn-north-1, versioning: Enabled}
+        - {name: cn-ledger-nw, region: cn-northwest-1, versioning: Enabled}
+`
+
+// One AWS section with regions: [] covers the accounts of both
+// partitions, each through its own partition's credentials, role ARN and
+// region, and says which partitions it covered; a China account listed
+// as commercial cannot be reached and is an UNK-002, never a silent gap.
+func TestScanCoversEveryPartition(t *testing.T) {
+	r := scanEstate(t, partitionEstate, sandbox.Options{}, nil)
+	cov := r.Summary.Coverage["aws"]
+	if len(r.Errors) != 0 || r.Summary.Buckets != 3 || !slices.Equal(cov.Partitions, []string{"aws", "aws-cn"}) {
+		t.Fatalf("%d buckets, partitions %v, errors %+v", r.Summary.Buckets, cov.Partitions, r.Errors)
+	}
+	for _, b := range r.Buckets {
+		if want := map[string]string{"us-ledger": "111122223333", "cn-ledger": "444455556666", "cn-ledger-nw": "444455556666"}[b.Name]; b.Account != want || len(b.Unknowns) > 1 {
+			t.Errorf("%s: account %s, want %s; unknowns %+v", b.Name, b.Account, want, b.Unknowns)
+		}
+	}
+
+	r = scanEstate(t, partitionEstate, sandbox.Options{}, func(c map[string]providers.Config) {
+		a := c["aws"].(*aws.Config)
+		a.Accounts = append(a.Accounts, a.Partitions["aws-cn"].Accounts...)
+		a.Partitions = nil
+	})
+	cov = r.Summary.Coverage["aws"]
+	if !slices.Equal(cov.Failed, []string{"444455556666"}) || !slices.Equal(cov.Partitions, []string{"aws"}) || r.Summary.ByRule["UNK-002"] != 1 {
+		t.Errorf("China account as commercial: failed %v, partitions %v, UNK-002 %d", cov.Failed, cov.Partitions, r.Summary.ByRule["UNK-002"])
 	}
 }

@@ -227,12 +227,13 @@ func mergeCoverage(shards []*Result) map[string]*Coverage {
 			}
 			m := out[prov]
 			if m == nil {
-				m = &Coverage{Asked: []string{}, Listed: []string{}, Failed: []string{}, Source: c.Source, Skipped: c.Skipped, Partitions: c.Partitions}
+				m = &Coverage{Asked: []string{}, Listed: []string{}, Failed: []string{}, Source: c.Source, Skipped: c.Skipped}
 				out[prov] = m
 			}
 			m.Asked = union(m.Asked, c.Asked)
 			m.Listed = union(m.Listed, c.Listed)
 			m.Failed = union(m.Failed, c.Failed)
+			m.Partitions = union(m.Partitions, c.Partitions)
 		}
 	}
 	return out

@@ -39,6 +39,10 @@ type Discovery struct {
 	Skipped map[string]int
 	// Partitions are the partitions the accounts span, sorted.
 	Partitions []string
+	// PartitionOf places each account in its partition, for a provider
+	// with several (aws, aws-cn, aws-us-gov); the run's coverage then
+	// names the partitions of the accounts it listed.
+	PartitionOf map[string]string
 }
 
 // Discoverer is implemented by a Provider that can tell of its accounts

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -56,6 +57,11 @@ type Config struct {
 	// Timeout bounds each API call, retries included; default 30s.
 	Timeout time.Duration `yaml:"timeout"`
 
+	// Partitions are accounts of other partitions (aws-cn, aws-us-gov,
+	// or aws when Region is in another), each with its own credentials
+	// and endpoints, scanned in the same run.
+	Partitions map[string]*PartitionConfig `yaml:"partitions"`
+
 	// Credentials are static base credentials, set by the sandbox for the
 	// demo; never read from the config file.
 	Credentials *StaticCredentials `yaml:"-"`
@@ -76,7 +82,13 @@ func (c *Config) ListedAccounts() []string {
 	if c.Organization {
 		return nil
 	}
-	return c.Accounts
+	out := slices.Clone(c.Accounts)
+	for _, pc := range c.Partitions {
+		if pc != nil {
+			out = append(out, pc.Accounts...)
+		}
+	}
+	return out
 }
 
 func (c *Config) timeout() time.Duration {
@@ -88,6 +100,7 @@ func (c *Config) timeout() time.Duration {
 
 // Validate checks the section's values.
 func (c *Config) Validate(ch *yamlfile.Check) {
+	c.validatePartitions(ch)
 	for i, a := range c.Accounts {
 		if !accountID.MatchString(a) {
 			ch.Errorf("accounts["+strconv.Itoa(i)+"]", "%q is not a 12-digit AWS account id", a)

@@ -37,6 +37,9 @@ func init() {
 			if !ok {
 				return nil, fmt.Errorf("aws: configuration of type %T, want *aws.Config", cfg)
 			}
+			if len(c.Partitions) > 0 {
+				return openPartitions(ctx, c, env)
+			}
 			return Open(ctx, c, env)
 		},
 		Place:       Place,
@@ -78,8 +81,10 @@ type Provider struct {
 	// bucketRegions are the regions List learned, to place replication
 	// destinations without a call; bucket names are unique per partition.
 	bucketRegions sync.Map
-	// discovery is how Accounts last found the accounts.
+	// discovery is how Accounts last found the accounts, and accounts
+	// what it found.
 	discovery providers.Discovery
+	accounts  []string
 
 	keys providers.KeyCache[keyResult]
 }
@@ -92,6 +97,10 @@ func (p *Provider) Discovery() providers.Discovery {
 	d := p.discovery
 	if d.Source == "" {
 		d.Source = sourceConfig
+	}
+	d.PartitionOf = map[string]string{}
+	for _, a := range p.accounts {
+		d.PartitionOf[a] = partitionOf(p.region)
 	}
 	return d
 }
@@ -134,6 +143,14 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (*Provider, error
 // that a provider kept across scans never reports a stale key state.
 func (p *Provider) Accounts(ctx context.Context) ([]string, error) {
 	p.keys.Reset()
+	ids, err := p.findAccounts(ctx)
+	p.mu.Lock()
+	p.accounts = ids
+	p.mu.Unlock()
+	return ids, err
+}
+
+func (p *Provider) findAccounts(ctx context.Context) ([]string, error) {
 	if p.cfg.Organization {
 		ids, d, err := p.organizationAccounts(ctx)
 		p.mu.Lock()

@@ -22,9 +22,14 @@ type Estate struct {
 // audited organisation; one with only keys is an outside party whose keys
 // the organisation's buckets may use.
 type Account struct {
-	ID      string   `yaml:"id"`
-	Keys    []Key    `yaml:"keys"`
-	Buckets []Bucket `yaml:"buckets"`
+	ID string `yaml:"id"`
+	// Partition is the account's partition (aws, aws-cn, aws-us-gov), a
+	// cloud of its own with its own keys; default aws. Once given, the
+	// account's buckets must be in the partition's regions, and its
+	// partition's endpoints know only that partition's keys.
+	Partition string   `yaml:"partition"`
+	Keys      []Key    `yaml:"keys"`
+	Buckets   []Bucket `yaml:"buckets"`
 	// Throttle answers SlowDown (S3) or Throttling (KMS, STS) to the
 	// account's requests above its rate.
 	Throttle *sandbox.Throttle `yaml:"throttle"`
@@ -123,6 +128,13 @@ func (e *Estate) Validate(c *yamlfile.Check) {
 		}
 		accounts[a.ID] = i
 		a.Throttle.Validate(c, p+".throttle")
+		c.OneOf(p+".partition", a.Partition, "aws", "aws-cn", "aws-us-gov")
+		part := a.partition()
+		for j, b := range a.Buckets {
+			if a.Partition != "" && knownRegion(b.Region) && partitionOf(b.Region) != part {
+				c.Errorf(fmt.Sprintf("%s.buckets[%d].region", p, j), "%s is a region of partition %s; the account is in %s", b.Region, partitionOf(b.Region), part)
+			}
+		}
 	}
 	keys := map[string]Key{} // account/id
 	for i, a := range e.Accounts {
@@ -359,3 +371,8 @@ func orDefault(v, def string) string {
 	}
 	return v
 }
+
+// partition is the account's partition, aws unless given. An account of
+// no stated partition may hold buckets of any region, as estates written
+// before partitions did.
+func (a *Account) partition() string { return orDefault(a.Partition, "aws") }

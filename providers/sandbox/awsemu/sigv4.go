@@ -111,6 +111,13 @@ func (w *world) verify(r *http.Request, body []byte, service string) authResult 
 		res.fault, res.detail = authUnknownKey, "the access key id is not known"
 		return res
 	}
+	if kp, rp := orDefault(p.partition, "aws"), partitionOf(a.region); knownRegion(a.region) && kp != rp && (kp != "aws" || w.orgs[rp] != nil) {
+		// Each partition is a cloud of its own: its endpoints know none
+		// of another partition's keys. (An estate that places no account
+		// in another partition serves every region to aws keys.)
+		res.fault, res.detail = authUnknownKey, "the access key id is not known in partition "+partitionOf(a.region)
+		return res
+	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	t, err := time.Parse(amzDateFormat, amzDate)
 	if err != nil {

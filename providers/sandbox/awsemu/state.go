@@ -24,8 +24,12 @@ type world struct {
 	accounts map[string]*account
 	buckets  map[string]*bucket
 	keys     map[string]*key // by key ARN
-	// org is the organisation's key pair; it may only assume roles.
+	// org is the organisation's key pair in the aws partition; it may
+	// only assume roles. orgs holds one per partition, aws's included:
+	// each partition has its own IAM, and a key of one is unknown in
+	// another.
 	org      *principal
+	orgs     map[string]*principal
 	longTerm map[string]*principal // by access key id
 	temp     sync.Map              // access key id → *principal
 	managed  sync.Map              // account/region → *key (aws/s3)
@@ -42,6 +46,7 @@ type world struct {
 
 type account struct {
 	id        string
+	partition string
 	org       bool   // holds buckets of its own: part of the audited organisation
 	canonical string // the S3 canonical user id
 	name      string // the S3 owner display name
@@ -94,6 +99,7 @@ type principal struct {
 	account             string
 	arn, userID         string
 	org                 bool
+	partition           string // "" is aws
 	expires             time.Time
 }
 
@@ -109,11 +115,14 @@ func build(e *Estate, now time.Time) (*world, error) {
 	w.organization = organizationOf(e)
 	for _, a := range e.Accounts {
 		acct := w.account(a.ID)
+		acct.partition = a.partition()
 		acct.org = len(a.Buckets) > 0 || w.organization.active(a.ID)
 		if acct.org {
 			w.orgAccounts = append(w.orgAccounts, a.ID)
 		}
 		acct.user = w.newUser(a.ID, "reachaudit-sandbox")
+		acct.user.partition = acct.partition
+		acct.user.arn = "arn:" + acct.partition + ":iam::" + a.ID + ":user/reachaudit-sandbox"
 		w.budgets.Set(a.ID, a.Throttle)
 		w.longTerm[acct.user.akid] = acct.user
 		for _, k := range a.Keys {
@@ -205,7 +214,17 @@ func build(e *Estate, now time.Time) (*world, error) {
 		sort.Slice(a.buckets, func(i, j int) bool { return a.buckets[i].name < a.buckets[j].name })
 	}
 	w.org = w.newUser(w.managementAccount(), "reachaudit-organisation")
-	w.org.org = true
+	w.org.org, w.org.partition = true, "aws"
+	w.orgs = map[string]*principal{"aws": w.org}
+	for _, id := range w.orgAccounts {
+		part := w.accounts[id].partition
+		if w.orgs[part] == nil {
+			o := w.newUser(w.managementAccount(), "reachaudit-organisation")
+			o.org, o.partition = true, part
+			o.arn = "arn:" + part + ":iam::" + o.account + ":user/reachaudit-organisation"
+			w.orgs[part] = o
+		}
+	}
 	return w, nil
 }
 
@@ -214,7 +233,7 @@ func (w *world) account(id string) *account {
 		return a
 	}
 	sum := sha256.Sum256([]byte("canonical/" + id))
-	a := &account{id: id, canonical: hex.EncodeToString(sum[:]), name: "aws+" + id, keys: map[string]*key{}}
+	a := &account{id: id, partition: "aws", canonical: hex.EncodeToString(sum[:]), name: "aws+" + id, keys: map[string]*key{}}
 	w.accounts[id] = a
 	return a
 }
@@ -302,8 +321,10 @@ func (w *world) newUser(account, name string) *principal {
 }
 
 func (w *world) principal(akid string) *principal {
-	if w.org != nil && akid == w.org.akid {
-		return w.org
+	for _, o := range w.orgs {
+		if akid == o.akid {
+			return o
+		}
 	}
 	if p, ok := w.longTerm[akid]; ok {
 		return p

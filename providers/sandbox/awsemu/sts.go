@@ -124,7 +124,8 @@ func (s stsService) assumeRole(c *call) reply {
 	}
 	partition, target, role := m[1], m[2], m[3]
 	acct := s.s.w.accounts[target]
-	allowed := acct != nil && ((p.org && acct.org) || (!p.org && p.account == target))
+	allowed := acct != nil && acct.partition == partition && orDefault(p.partition, "aws") == partition &&
+		((p.org && acct.org) || (!p.org && p.account == target))
 	if !allowed {
 		return s.errorReply(c, 403, "Sender", "AccessDenied", "User: "+p.arn+" is not authorized to perform: sts:AssumeRole on resource: "+roleARN)
 	}
@@ -133,11 +134,12 @@ func (s stsService) assumeRole(c *call) reply {
 	rand.Read(tok)
 	temp := &principal{
 		akid: "ASIA" + randomID(16), secret: randomSecret(),
-		token:   base64.StdEncoding.EncodeToString(tok),
-		account: target,
-		arn:     "arn:" + partition + ":sts::" + target + ":assumed-role/" + role + "/" + session,
-		userID:  roleID + ":" + session,
-		expires: time.Now().Add(time.Duration(duration) * time.Second).UTC().Truncate(time.Second),
+		token:     base64.StdEncoding.EncodeToString(tok),
+		account:   target,
+		partition: partition,
+		arn:       "arn:" + partition + ":sts::" + target + ":assumed-role/" + role + "/" + session,
+		userID:    roleID + ":" + session,
+		expires:   time.Now().Add(time.Duration(duration) * time.Second).UTC().Truncate(time.Second),
 	}
 	s.s.w.temp.Store(temp.akid, temp)
 
