@@ -1,12 +1,15 @@
 package reports
 
 import (
+	"cmp"
 	_ "embed"
 	"html/template"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
@@ -92,6 +95,19 @@ type action struct {
 	Rule, Title, Provider string
 	Critical, Buckets     int
 	Example               string // the remediation of its first finding
+	// Bytes sums the known sizes of its buckets (the data the fix
+	// protects); Unsized counts its buckets of unknown size.
+	Bytes   int64
+	Unsized int
+}
+
+// Held is the data the fix protects, in decimal units, or "" when no
+// bucket of it has a known size.
+func (a action) Held() string {
+	if a.Bytes == 0 && a.Unsized > 0 {
+		return ""
+	}
+	return humanize.Bytes(uint64(a.Bytes))
 }
 
 type providerRow struct {
@@ -335,8 +351,15 @@ func buildView(r *agent.Result, opts Options) *htmlView {
 
 // topActions groups the open critical findings by rule and provider (one
 // remediation applied across a provider's buckets) and returns the n groups
-// that remove the most.
+// that protect the most data (the bytes of their buckets), then that
+// remove the most critical findings: a fix over a 3 TB ledger comes before
+// one over empty scratch buckets.
 func topActions(r *agent.Result, n int) []action {
+	sizes := map[string]*providers.Size{}
+	for i := range r.Buckets {
+		b := &r.Buckets[i]
+		sizes[b.Provider+"/"+b.Account+"/"+b.Name] = b.Size
+	}
 	type key struct{ rule, provider string }
 	groups := map[key]*action{}
 	buckets := map[key]map[string]bool{}
@@ -359,9 +382,18 @@ func topActions(r *agent.Result, n int) []action {
 	for _, k := range order {
 		a := groups[k]
 		a.Buckets = len(buckets[k])
+		for b := range buckets[k] {
+			if sz := sizes[k.provider+"/"+b]; sz != nil {
+				a.Bytes += sz.Bytes
+			} else {
+				a.Unsized++
+			}
+		}
 		out = append(out, *a)
 	}
-	slices.SortStableFunc(out, func(a, b action) int { return b.Critical - a.Critical })
+	slices.SortStableFunc(out, func(a, b action) int {
+		return cmp.Or(cmp.Compare(b.Bytes, a.Bytes), b.Critical-a.Critical)
+	})
 	return out[:min(n, len(out))]
 }
 

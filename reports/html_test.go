@@ -276,8 +276,23 @@ func TestDemoReportReadsAndPrints(t *testing.T) {
 func TestReportOpeningAndJurisdictions(t *testing.T) {
 	r, _ := loadDemo(t)
 	v := buildView(r, fixtureOpts)
-	if len(v.Actions) != 3 || v.Actions[0].Critical < v.Actions[2].Critical {
-		t.Errorf("actions %+v: want the three that remove the most critical findings, most first", v.Actions)
+	// The fixes that protect the most data come first: with sizes in the
+	// demo, the bytes of the buckets a fix covers rank it, not the count
+	// of its findings.
+	if len(v.Actions) != 3 || v.Actions[0].Bytes < v.Actions[1].Bytes || v.Actions[1].Bytes < v.Actions[2].Bytes || v.Actions[2].Bytes == 0 {
+		t.Errorf("actions %+v: want the three that protect the most bytes, most first", v.Actions)
+	}
+	for _, a := range v.Actions {
+		t.Logf("do first: %s at %s, %d critical on %d buckets holding %s (%d of unknown size)", a.Rule, a.Provider, a.Critical, a.Buckets, a.Held(), a.Unsized)
+	}
+	// Without sizes the count of critical findings decides.
+	bare := *r
+	bare.Buckets = slices.Clone(r.Buckets)
+	for i := range bare.Buckets {
+		bare.Buckets[i].Size = nil
+	}
+	if a := buildView(&bare, fixtureOpts).Actions; len(a) != 3 || a[0].Critical < a[1].Critical || a[1].Critical < a[2].Critical || a[0].Held() != "" {
+		t.Errorf("actions without sizes %+v: want the three that remove the most critical findings", a)
 	}
 	if len(v.Conclusions) != len(v.Providers) {
 		t.Errorf("%d conclusions for %d providers", len(v.Conclusions), len(v.Providers))
