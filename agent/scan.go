@@ -174,6 +174,14 @@ func Scan(ctx context.Context, cfg ScanConfig) (*Result, error) {
 	res.Buckets, pace = describeAll(ctx, jobs, lim, cfg.Progress, log)
 	sizeAll(ctx, opened, res.Buckets, lim.Concurrency, log)
 	for _, o := range opened {
+		// Each bucket records the fields the breaker left unknown; the run
+		// says once which endpoint stopped answering.
+		for _, be := range o.calls.Broken() {
+			log.Warn("stopped calling an account whose endpoint does not answer", "provider", o.name, "account", be.Account, "last", be.Last)
+			res.Errors = append(res.Errors, RunError{Provider: o.name, Account: be.Account, Op: "calls", Error: providers.ErrorText(be)})
+		}
+	}
+	for _, o := range opened {
 		if c, ok := o.p.(io.Closer); ok {
 			if err := c.Close(); err != nil {
 				log.Warn("close provider", "provider", o.name, "err", err)
@@ -513,7 +521,7 @@ func sizeAll(ctx context.Context, opened []openProvider, bs []providers.Bucket, 
 					}
 				}
 			}()
-			g.sizer.Sizes(ctx, g.account, g.buckets)
+			g.sizer.Sizes(providers.WithAccount(ctx, g.account), g.account, g.buckets)
 		}()
 	}
 	wg.Wait()

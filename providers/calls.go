@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -22,6 +23,7 @@ type Calls struct {
 	counts     map[string]*OpCount
 	throttled  int
 	onThrottle func(account string)
+	breakers   map[string]*breaker // by account
 }
 
 // OpCount is what Calls knows of one operation.
@@ -34,7 +36,7 @@ type OpCount struct {
 // NewCalls returns a call counter for provider. perSecond <= 0 means no
 // pacing. observe, if not nil, sees every call (for metrics).
 func NewCalls(provider string, perSecond float64, burst int, observe func(provider, op string, d time.Duration, err error)) *Calls {
-	c := &Calls{provider: provider, observe: observe, counts: map[string]*OpCount{}}
+	c := &Calls{provider: provider, observe: observe, counts: map[string]*OpCount{}, breakers: map[string]*breaker{}}
 	if perSecond > 0 {
 		if burst < 1 {
 			burst = 1
@@ -51,6 +53,11 @@ func Call[T any](ctx context.Context, calls *Calls, op string, fn func(context.C
 	if calls == nil {
 		return fn(ctx)
 	}
+	account := AccountOf(ctx)
+	if err := calls.tripped(account); err != nil {
+		var zero T
+		return zero, err
+	}
 	if calls.limiter != nil {
 		if err := calls.limiter.Wait(ctx); err != nil {
 			var zero T
@@ -60,6 +67,8 @@ func Call[T any](ctx context.Context, calls *Calls, op string, fn func(context.C
 	start := time.Now()
 	v, err := fn(ctx)
 	calls.record(op, time.Since(start), err)
+	// A timeout of the call itself, not the end of the run it is part of.
+	calls.answered(account, op, err, ctx.Err() == nil && IsTimeout(err))
 	return v, err
 }
 
@@ -132,6 +141,84 @@ func (c *Calls) Total() int {
 		n += oc.Calls
 	}
 	return n
+}
+
+// BreakAfter is how many calls in a row of one account may time out
+// before the rest of that account's calls are not made: an endpoint that
+// hangs would otherwise cost every call of every bucket its whole
+// timeout (nine calls of 30 s per S3 bucket).
+const BreakAfter = 5
+
+// breaker counts one account's calls that timed out in a row.
+type breaker struct {
+	timeouts int
+	last     string // the last call that timed out, and how
+}
+
+// BreakerError is what a call of an account whose endpoint stopped
+// answering fails with, at once and unsent. A plugin records it as the
+// unknown of the field the call would have read.
+type BreakerError struct {
+	Account  string
+	Timeouts int
+	Last     string
+}
+
+func (e *BreakerError) Error() string {
+	return fmt.Sprintf("not called: %d calls of account %s in a row timed out (the last, %s), so the audit stopped calling its endpoint",
+		e.Timeouts, e.Account, e.Last)
+}
+
+// tripped returns the BreakerError of an account whose calls stopped.
+func (c *Calls) tripped(account string) error {
+	if account == "" {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b := c.breakers[account]; b != nil && b.timeouts >= BreakAfter {
+		return &BreakerError{Account: account, Timeouts: b.timeouts, Last: b.last}
+	}
+	return nil
+}
+
+// answered counts a call's outcome towards its account's breaker: a
+// timeout adds one, any answer starts the count again.
+func (c *Calls) answered(account, op string, err error, timedOut bool) {
+	if account == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.breakers[account]
+	if b == nil {
+		b = &breaker{}
+		c.breakers[account] = b
+	}
+	switch {
+	case b.timeouts >= BreakAfter:
+		// Already open: calls in flight when it opened change nothing.
+	case timedOut:
+		b.timeouts++
+		b.last = op + ": " + err.Error()
+	default:
+		b.timeouts = 0
+	}
+}
+
+// Broken lists, by account, why the accounts whose calls were stopped
+// were stopped.
+func (c *Calls) Broken() []*BreakerError {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*BreakerError
+	for a, b := range c.breakers {
+		if b.timeouts >= BreakAfter {
+			out = append(out, &BreakerError{Account: a, Timeouts: b.timeouts, Last: b.last})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Account < out[j].Account })
+	return out
 }
 
 type accountKey struct{}

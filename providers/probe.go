@@ -103,7 +103,7 @@ func (c ErrorCodes) Classify(err error, status int, code string) string {
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr),
 		errors.As(err, &recErr), errors.As(err, &alertErr):
 		return FailTLS
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded), isTimeout(err):
+	case IsTimeout(err):
 		return FailTimeout
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), isDial(err):
@@ -115,7 +115,12 @@ func (c ErrorCodes) Classify(err error, status int, code string) string {
 	return FailOther
 }
 
-func isTimeout(err error) bool {
+// IsTimeout reports whether err is a call that ran out of time: its
+// context's deadline, or the network's.
+func IsTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true

@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -72,8 +73,12 @@ func scanHostile(t *testing.T, provider string, lim agent.Limits, faults ...sand
 }
 
 func scanHostileTimeout(t *testing.T, provider string, callTimeout time.Duration, lim agent.Limits, faults ...sandbox.Fault) hostileRun {
+	return scanHostileEstate(t, provider, hostileEstates[provider], callTimeout, lim, faults...)
+}
+
+func scanHostileEstate(t *testing.T, provider, estate string, callTimeout time.Duration, lim agent.Limits, faults ...sandbox.Fault) hostileRun {
 	t.Helper()
-	est, err := sandbox.ParseEstate("hostile.yaml", []byte(hostileEstates[provider]))
+	est, err := sandbox.ParseEstate("hostile.yaml", []byte(estate))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,5 +290,75 @@ func TestHostileScanTimeout(t *testing.T) {
 				t.Errorf("errors %+v: none names limits.scan_timeout", r.Errors)
 			}
 		})
+	}
+}
+
+// estateOf is an estate of n buckets at one account of provider.
+func estateOf(provider string, n int) string {
+	var b strings.Builder
+	switch provider {
+	case "aws":
+		b.WriteString("aws:\n  accounts:\n    - id: \"111122223333\"\n      buckets:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "        - {name: h-%03d, region: us-east-1, versioning: Enabled}\n", i)
+		}
+	case "gcp":
+		b.WriteString("gcp:\n  projects:\n    - id: hostile-project\n      buckets:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "        - {name: h-%03d, location: US, versioning: true}\n", i)
+		}
+	case "alibaba":
+		b.WriteString("alibaba:\n  accounts:\n    - id: \"1234567890123456\"\n      buckets:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "        - {name: h-%03d, region: cn-hangzhou, versioning: Enabled, redundancy: ZRS}\n", i)
+		}
+	}
+	return b.String()
+}
+
+// An endpoint that lists its buckets and then hangs on every bucket call
+// costs a few call timeouts per account, not nine per bucket: after
+// providers.BreakAfter timeouts in a row the account's calls stop, and
+// every field not read is unknown with the reason, quickly.
+func TestHostileHangBreaker(t *testing.T) {
+	const callTimeout = time.Second
+	for _, provider := range []string{"aws", "gcp", "alibaba"} {
+		for _, n := range []int{3, 100} {
+			t.Run(fmt.Sprintf("%s/%d buckets", provider, n), func(t *testing.T) {
+				run := scanHostileEstate(t, provider, estateOf(provider, n), callTimeout, agent.Limits{},
+					sandbox.Fault{Bucket: "?*", Kind: sandbox.FaultTimeout})
+				r := run.res
+				// Two rounds of timeouts open the breaker with three
+				// buckets in flight, one with eight; then nothing waits.
+				if limit := 6 * callTimeout; run.elapsed > limit {
+					t.Errorf("the scan took %v, want under %v", run.elapsed, limit)
+				}
+				if len(r.Buckets) != n {
+					t.Fatalf("%d buckets, want %d", len(r.Buckets), n)
+				}
+				stopped := 0
+				for _, b := range r.Buckets {
+					if len(b.Unknowns) == 0 {
+						t.Errorf("%s: nothing unknown", b.Name)
+					}
+					for _, u := range b.Unknowns {
+						if strings.Contains(u.Error, "stopped calling its endpoint") {
+							stopped++
+							break
+						}
+					}
+				}
+				if stopped == 0 || r.Summary.ByRule["UNK-001"] == 0 {
+					t.Errorf("%d buckets name the breaker, UNK-001 %d", stopped, r.Summary.ByRule["UNK-001"])
+				}
+				found := false
+				for _, e := range r.Errors {
+					found = found || (e.Op == "calls" && strings.Contains(e.Error, "in a row timed out"))
+				}
+				if !found {
+					t.Errorf("errors %+v: the run does not say which account's endpoint stopped answering", r.Errors)
+				}
+			})
+		}
 	}
 }
