@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reachaudit/reachaudit/agent"
 	"github.com/reachaudit/reachaudit/agent/risk"
@@ -250,5 +251,72 @@ func TestScanCoversEveryPartition(t *testing.T) {
 	cov = r.Summary.Coverage["aws"]
 	if !slices.Equal(cov.Failed, []string{"444455556666"}) || !slices.Equal(cov.Partitions, []string{"aws"}) || r.Summary.ByRule["UNK-002"] != 1 {
 		t.Errorf("China account as commercial: failed %v, partitions %v, UNK-002 %d", cov.Failed, cov.Partitions, r.Summary.ByRule["UNK-002"])
+	}
+}
+
+// A GCS project or an OSS account that answers its own throttling error
+// above its rate (429 rateLimitExceeded; 503 ServerBusy) slows the scan
+// down like an S3 account does: every bucket is in the result with every
+// field read, each throttling answer the sandbox gave is counted, and the
+// account's cap was cut below where it started.
+func TestScanBacksOffThrottlingGCSAndOSS(t *testing.T) {
+	for _, tt := range []struct {
+		provider, estate string
+	}{
+		{"gcp", "gcp:\n  projects:\n    - id: acme-throttled\n      throttle: {rps: 100}\n      buckets:\n"},
+		{"alibaba", "alibaba:\n  accounts:\n    - id: \"1234567890123456\"\n      throttle: {rps: 100}\n      buckets:\n"},
+	} {
+		t.Run(tt.provider, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString(tt.estate)
+			const n = 40
+			for i := range n {
+				if tt.provider == "gcp" {
+					fmt.Fprintf(&b, "        - {name: gcs-throttled-%03d, location: us-central1, versioning: true}\n", i)
+				} else {
+					fmt.Fprintf(&b, "        - {name: oss-throttled-%03d, region: cn-hangzhou, versioning: Enabled}\n", i)
+				}
+			}
+			est, err := sandbox.ParseEstate("estate.yaml", []byte(b.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sb, err := sandbox.Start(context.Background(), est, sandbox.Options{Latency: 20 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sb.Close()
+			start := time.Now()
+			r, err := agent.Scan(context.Background(), agent.ScanConfig{Providers: sb.Configs(), Policy: risk.DefaultPolicy(),
+				Limits: agent.Limits{Concurrency: 32, PerAccount: 8}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Summary.Buckets != n || len(r.Errors) != 0 {
+				t.Fatalf("%d buckets, errors %+v", r.Summary.Buckets, r.Errors)
+			}
+			for _, bk := range r.Buckets {
+				for _, u := range bk.Unknowns {
+					if u.Field != providers.FieldSize {
+						t.Fatalf("%s lost fields to throttling: %+v", bk.Name, bk.Unknowns)
+					}
+				}
+			}
+			srv := sb.Servers()[tt.provider].(interface{ Throttled() int64 })
+			got, sent := r.Summary.Throttled[tt.provider], srv.Throttled()
+			if sent == 0 || int64(got) != sent {
+				t.Errorf("throttling answers counted %d, sandbox sent %d", got, sent)
+			}
+			var pace agent.Pace
+			for k, p := range r.Summary.Pace {
+				if strings.HasPrefix(k, tt.provider+"/") {
+					pace = p
+				}
+			}
+			if pace.Start != 8 || pace.Cuts == 0 || pace.End >= 8 {
+				t.Errorf("pace %+v: want a start at 8 and cuts below it", pace)
+			}
+			t.Logf("%s: %d throttling answers, pace %+v, %d calls, %v", tt.provider, got, pace, sb.Requests(), time.Since(start).Round(time.Millisecond))
+		})
 	}
 }

@@ -60,7 +60,7 @@ func absentOK(err error) error {
 // also denies with codes under "Forbidden." (see isDenied).
 var apiCodes = providers.ErrorCodes{
 	Throttling: map[string]bool{"Throttling": true, "Throttling.User": true, "Throttling.Api": true,
-		"ThrottledException": true, "Rejected.Throttling": true},
+		"ThrottledException": true, "Rejected.Throttling": true, "ServerBusy": true, "QpsLimitExceeded": true},
 	Denied: map[string]bool{"AccessDenied": true, "Forbidden": true, "Forbidden.RAM": true, "NoPermission": true},
 	// OSS answers these with 403, KMS with 400 or 404.
 	Unauthenticated: map[string]bool{"SignatureDoesNotMatch": true, "RequestTimeTooSkewed": true,
@@ -87,18 +87,24 @@ func retryable(err error) bool {
 	return status >= 500 && status != 501
 }
 
-const attempts = 3
+// attempts bounds the tries of a call that fails with a server error;
+// throttledAttempts those of a call the account throttles, which the
+// account answers again once the agent has slowed it down.
+const (
+	attempts          = 3
+	throttledAttempts = 6
+)
 
 // retryBase is the first pause between attempts; it doubles, with jitter.
 var retryBase = 100 * time.Millisecond
 
 // call runs one API call through providers.Call, bounded by the call
 // timeout, retrying throttling and server errors with backoff. Every
-// attempt is counted.
+// attempt is counted, and every throttling answer reported.
 func call[T any](ctx context.Context, p *provider, op string, fn func(context.Context) (T, error)) (T, error) {
 	var v T
 	var err error
-	for i := 0; i < attempts; i++ {
+	for i := 0; ; i++ {
 		if i > 0 {
 			d := retryBase << (i - 1)
 			d += time.Duration(rand.Int64N(int64(d)/2 + 1))
@@ -112,9 +118,13 @@ func call[T any](ctx context.Context, p *provider, op string, fn func(context.Co
 		if err == nil || !retryable(err) {
 			return v, err
 		}
+		limit := attempts
 		if status, code := errorInfo(err); apiCodes.Throttled(status, code) {
 			p.env.Calls.Throttled(ctx) // the agent slows the account down
+			limit = throttledAttempts
+		}
+		if i+1 >= limit {
+			return v, err
 		}
 	}
-	return v, err
 }

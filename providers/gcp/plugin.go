@@ -88,7 +88,7 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 	if cfg.UniverseDomain != "" {
 		authOpts = append(authOpts, option.WithUniverseDomain(cfg.UniverseDomain))
 	}
-	hc, err := httpClient(ctx, cfg, authOpts)
+	hc, err := httpClient(ctx, cfg, authOpts, env.Calls)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 	// retried with backoff.
 	sc.SetRetry(
 		storage.WithBackoff(gax.Backoff{Initial: 200 * time.Millisecond, Max: 5 * time.Second, Multiplier: 2}),
-		storage.WithMaxAttempts(4),
+		storage.WithMaxAttempts(6),
 	)
 	kopts := append([]option.ClientOption{}, authOpts...)
 	if cfg.KMSEndpoint != "" {
@@ -161,11 +161,12 @@ func open(ctx context.Context, c providers.Config, env providers.Env) (providers
 // httpClient is the Cloud Storage client's HTTP client: the shared capped
 // transport, with the credentials of auth on top (given an HTTP client,
 // the storage library adds none itself).
-func httpClient(ctx context.Context, cfg *Config, auth []option.ClientOption) (*http.Client, error) {
+func httpClient(ctx context.Context, cfg *Config, auth []option.ClientOption, calls *providers.Calls) (*http.Client, error) {
 	tr, err := htransport.NewTransport(ctx, httpclient.NewTransport(httpclient.Options{MaxIdleConnsPerHost: 64}), auth...)
 	if err != nil {
 		return nil, fmt.Errorf("gcp: storage transport: %w", err)
 	}
+	tr = throttleWatch{next: tr, calls: calls}
 	// The per-call timeout rides on each request's context; this one only
 	// catches a request that somehow has none.
 	return &http.Client{Transport: tr, Timeout: 4 * cfg.timeout(), CheckRedirect: httpclient.Redirects(true)}, nil
@@ -297,4 +298,21 @@ func (p *provider) List(ctx context.Context, project string) ([]providers.Bucket
 // Close releases the clients.
 func (p *provider) Close() error {
 	return errors.Join(p.storage.Close(), p.kms.Close(), p.metrics.Close(), p.rm.Close())
+}
+
+// throttleWatch tells the call counter of every 429 (rateLimitExceeded)
+// Cloud Storage answers, attempt by attempt: the storage library retries
+// them with its own backoff, and the agent halves the account's
+// concurrency. The request's context names the project (WithAccount).
+type throttleWatch struct {
+	next  http.RoundTripper
+	calls *providers.Calls
+}
+
+func (t throttleWatch) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
+		t.calls.Throttled(req.Context())
+	}
+	return resp, err
 }

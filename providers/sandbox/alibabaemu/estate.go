@@ -20,9 +20,12 @@ type Estate struct {
 
 // Account is one Alibaba Cloud account, with its own AccessKey pair.
 type Account struct {
-	ID      string   `yaml:"id"`
-	Keys    []Key    `yaml:"keys"`
-	Buckets []Bucket `yaml:"buckets"`
+	ID string `yaml:"id"`
+	// Throttle answers 503 ServerBusy to the account's OSS requests above
+	// its rate.
+	Throttle *sandbox.Throttle `yaml:"throttle"`
+	Keys     []Key             `yaml:"keys"`
+	Buckets  []Bucket          `yaml:"buckets"`
 }
 
 // Key is an Alibaba KMS key.
@@ -120,6 +123,7 @@ func (e *Estate) Validate(c *yamlfile.Check) {
 			c.Errorf(p+".id", "account %s is also accounts[%d]", a.ID, j)
 		}
 		accounts[a.ID] = i
+		a.Throttle.Validate(c, p+".throttle")
 		keys := map[string]Key{}
 		for j, k := range a.Keys {
 			kp := fmt.Sprintf("%s.keys[%d]", p, j)

@@ -189,6 +189,11 @@ func (s *Server) serveOSS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind := s.opts.Faults.Match(op, bucketName)
+	if kind == "" && !s.budgets.Allow(acctID) {
+		// The account's rate is spent: OSS answers ServerBusy.
+		c.fail(503, "ServerBusy", "Please reduce your request rate.")
+		return
+	}
 	switch kind {
 	case sandbox.FaultThrottle:
 		c.fail(503, "Throttling", "Please reduce your request rate.")

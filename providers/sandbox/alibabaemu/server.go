@@ -45,6 +45,8 @@ type Server struct {
 
 	// directory is the estate's Resource Directory; nil without one.
 	directory *ResourceDirectory
+	// budgets are the accounts' OSS request rates (estate `throttle:`).
+	budgets sandbox.Budgets
 
 	oss, kms, rd *http.Server
 	ossURL       string
@@ -154,6 +156,7 @@ func (s *Server) load(e *Estate) error {
 		}
 		s.accounts[a.ID] = acct
 		s.byKey[acct.accessKeyID] = acct
+		s.budgets.Set(a.ID, a.Throttle)
 		s.order = append(s.order, a.ID)
 		for _, k := range a.Keys {
 			kk := &key{Key: k, account: a.ID, state: or(k.State, "Enabled"), origin: or(k.Origin, "Aliyun_KMS"),
@@ -259,6 +262,10 @@ func envNames(account string) (id, secret string) {
 func (s *Server) Endpoints() map[string]string {
 	return map[string]string{"oss": s.ossURL, "kms": s.kmsURL, "resourcemanager": s.rdURL}
 }
+
+// Throttled is how many OSS requests got the throttling answer of an
+// account's `throttle:`.
+func (s *Server) Throttled() int64 { return s.budgets.Refused() }
 
 // Requests is the number of requests received so far, answered or not.
 func (s *Server) Requests() int64 { return s.requests.Load() }

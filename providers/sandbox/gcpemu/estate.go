@@ -20,9 +20,12 @@ type Section struct {
 
 // Project is one GCP project with its keys and buckets.
 type Project struct {
-	ID      string   `yaml:"id"`
-	Keys    []Key    `yaml:"keys"`
-	Buckets []Bucket `yaml:"buckets"`
+	ID string `yaml:"id"`
+	// Throttle answers 429 rateLimitExceeded to the project's Cloud
+	// Storage requests above its rate.
+	Throttle *sandbox.Throttle `yaml:"throttle"`
+	Keys     []Key             `yaml:"keys"`
+	Buckets  []Bucket          `yaml:"buckets"`
 }
 
 // Key is a Cloud KMS key. Its name may sit in another project than the one
@@ -124,6 +127,7 @@ func (s *Section) Validate(c *yamlfile.Check) {
 			c.Errorf(pp+".id", "project %q is given twice", p.ID)
 		}
 		projects[p.ID] = true
+		p.Throttle.Validate(c, pp+".throttle")
 		for j, k := range p.Keys {
 			kp := fmt.Sprintf("%s.keys[%d]", pp, j)
 			c.Required(kp+".name", k.Name)

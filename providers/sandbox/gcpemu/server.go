@@ -54,6 +54,9 @@ type Server struct {
 	// org is the resource hierarchy Resource Manager serves; nil without
 	// an organization block.
 	org *Organization
+	// budgets are the projects' Cloud Storage request rates (estate
+	// `throttle:`).
+	budgets sandbox.Budgets
 
 	// auth holds the service-account key and the access tokens issued.
 	auth *authority
@@ -95,6 +98,7 @@ func Start(ctx context.Context, sec *Section, opts sandbox.Options) (*Server, er
 	}
 	for _, p := range sec.Projects {
 		s.projects = append(s.projects, p.ID)
+		s.budgets.Set(p.ID, p.Throttle)
 		s.byProj[p.ID] = []*bucketState{}
 		for i := range p.Keys {
 			s.keys[p.Keys[i].Name] = &p.Keys[i]
@@ -207,6 +211,10 @@ func (s *Server) Endpoints() map[string]string {
 	return map[string]string{"storage": s.StorageURL(), "kms": s.grpcLn.Addr().String(), "monitoring": s.grpcLn.Addr().String(),
 		"token": s.tokenURL(), "resourcemanager": s.grpcLn.Addr().String()}
 }
+
+// Throttled is how many requests got the throttling answer of a
+// project's `throttle:`.
+func (s *Server) Throttled() int64 { return s.budgets.Refused() }
 
 // Requests is the number of API requests served, both servers together;
 // token requests are not API calls and are not counted.

@@ -92,7 +92,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // whether the request was answered. A listing fault is left to the
 // listing, which listing then names.
 func (s *Server) fault(w http.ResponseWriter, r *http.Request, op, bucket string) (answered bool, listing string) {
-	switch kind := s.opts.Faults.Match(op, bucket); kind {
+	kind := s.opts.Faults.Match(op, bucket)
+	if kind == "" && !s.budgets.Allow(s.projectOf(r, bucket)) {
+		kind = sandbox.FaultThrottle // the project's rate is spent
+	}
+	switch kind {
 	case sandbox.FaultThrottle:
 		writeError(w, http.StatusTooManyRequests, "rateLimitExceeded",
 			"The project exceeded the rate limit for Cloud Storage requests.")
@@ -422,4 +426,13 @@ func writeError(w http.ResponseWriter, code int, reason, msg string) {
 		"code": code, "message": msg,
 		"errors": []map[string]string{{"message": msg, "domain": "global", "reason": reason}},
 	}})
+}
+
+// projectOf is the project a request spends the rate of: the bucket's, or
+// the listed project's.
+func (s *Server) projectOf(r *http.Request, bucket string) string {
+	if b := s.buckets[bucket]; b != nil {
+		return b.project
+	}
+	return r.URL.Query().Get("project")
 }
