@@ -53,6 +53,9 @@ type provider struct {
 	env     providers.Env
 	timeout time.Duration
 	http    *http.Client
+	// kmsHTTP carries the KMS SDK's requests, which take no context: its
+	// Timeout is the call's.
+	kmsHTTP *http.Client
 	creds   map[string]credproviders.CredentialsProvider
 
 	mu   sync.Mutex
@@ -107,6 +110,7 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (providers.Provid
 		FollowRedirects:     false,
 		MaxIdleConnsPerHost: 64,
 	})
+	p.kmsHTTP = httpclient.New(httpclient.Options{TLS: tlsc, Timeout: p.timeout, MaxIdleConnsPerHost: kmsConcurrency})
 	for _, a := range cfg.Accounts {
 		cp, err := credentialsFor(cfg, a)
 		if err != nil {
@@ -196,6 +200,7 @@ func (p *provider) kmsClient(account, region string, lane int) (*kms.Client, err
 		ReadTimeout:    tea.Int(ms),
 		ConnectTimeout: tea.Int(ms),
 		UserAgent:      tea.String("reachaudit"),
+		HttpClient:     teaClient{p.kmsHTTP},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("KMS client for %s: %w", region, err)
@@ -291,6 +296,12 @@ func (p *provider) List(ctx context.Context, account string) ([]providers.Bucket
 	return refs, nil
 }
 
+// teaClient hands the KMS SDK's requests to the shared capped client; the
+// SDK's own runtime would read any answer whole.
+type teaClient struct{ c *http.Client }
+
+func (t teaClient) Call(req *http.Request, _ *http.Transport) (*http.Response, error) { return t.c.Do(req) }
+
 // wrongAccount is a listing answered for another account than the one
 // the keys were configured for.
 type wrongAccount struct{ owner string }
@@ -301,5 +312,6 @@ func (e *wrongAccount) Error() string { return "the credentials belong to accoun
 // providers afresh for every run.
 func (p *provider) Close() error {
 	p.http.CloseIdleConnections()
+	p.kmsHTTP.CloseIdleConnections()
 	return nil
 }

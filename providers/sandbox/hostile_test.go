@@ -325,6 +325,7 @@ func TestHostileHangBreaker(t *testing.T) {
 	for _, provider := range []string{"aws", "gcp", "alibaba"} {
 		for _, n := range []int{3, 100} {
 			t.Run(fmt.Sprintf("%s/%d buckets", provider, n), func(t *testing.T) {
+				t.Parallel() // each waits on timeouts, not on the CPU
 				run := scanHostileEstate(t, provider, estateOf(provider, n), callTimeout, agent.Limits{},
 					sandbox.Fault{Bucket: "?*", Kind: sandbox.FaultTimeout})
 				r := run.res
@@ -360,5 +361,48 @@ func TestHostileHangBreaker(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A describe call that answers without end costs its bucket that field,
+// within the answer cap: the S3 and OSS encryption reads, GCS's IAM
+// policy, and Alibaba KMS's DescribeKey, whose SDK runtime is handed the
+// shared capped client.
+func TestHostileDescribeAnswers(t *testing.T) {
+	const keyed = `alibaba:
+  accounts:
+    - id: "1234567890123456"
+      keys:
+        - {id: key-hostile, region: cn-hangzhou}
+      buckets:
+        - {name: h-alpha, region: cn-hangzhou, versioning: Enabled, redundancy: ZRS, encryption: {algorithm: KMS, key: key-hostile}}
+`
+	cases := []struct {
+		name, provider, estate, op, field string
+	}{
+		{"s3 GetBucketEncryption", "aws", hostileEstates["aws"], "GetBucketEncryption", providers.FieldCustody},
+		{"gcs getIamPolicy", "gcp", hostileEstates["gcp"], "storage.buckets.getIamPolicy", providers.FieldPublic},
+		{"oss GetBucketReplication", "alibaba", hostileEstates["alibaba"], "GetBucketReplication", providers.FieldCopies},
+		{"alibaba kms DescribeKey", "alibaba", keyed, "DescribeKey", providers.FieldCustody},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			run := scanHostileEstate(t, c.provider, c.estate, 15*time.Second, agent.Limits{}, sandbox.Fault{Op: c.op, Kind: sandbox.FaultEndlessBody})
+			if run.elapsed > 20*time.Second || run.peakHeap > 1<<30 {
+				t.Errorf("the scan took %v and %d MiB", run.elapsed, run.peakHeap>>20)
+			}
+			if len(run.res.Buckets) == 0 {
+				t.Fatal("no bucket")
+			}
+			for _, b := range run.res.Buckets {
+				found := false
+				for _, u := range b.Unknowns {
+					found = found || (u.Field == c.field && strings.Contains(u.Error, "longer than 16 MiB"))
+				}
+				if !found {
+					t.Errorf("%s: unknowns %+v, want %s unknown at the 16 MiB cap", b.Name, b.Unknowns, c.field)
+				}
+			}
+		})
 	}
 }

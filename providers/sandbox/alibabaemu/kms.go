@@ -112,6 +112,14 @@ func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(200)
 		_, _ = w.Write([]byte(`{"KeyMetadata": {"KeyId": "` + keyRef))
 		return
+	case sandbox.FaultEndlessBody:
+		sandbox.Endless(w, r, 200, "application/json;charset=utf-8",
+			[]byte(`{"KeyMetadata": {"KeyId": "`+keyRef+`", "Description": "`), []byte("endless "), s.closing)
+		return
+	case sandbox.FaultHugeError:
+		sandbox.Endless(w, r, 500, "application/json;charset=utf-8",
+			[]byte(`{"Code": "InternalFailure", "Message": "`), []byte("again "), s.closing)
+		return
 	}
 	if keyRef == "" {
 		kmsFail(w, r, 400, "MissingKeyId", "KeyId is mandatory for this action.")
