@@ -300,7 +300,9 @@ func (p *provider) List(ctx context.Context, account string) ([]providers.Bucket
 // SDK's own runtime would read any answer whole.
 type teaClient struct{ c *http.Client }
 
-func (t teaClient) Call(req *http.Request, _ *http.Transport) (*http.Response, error) { return t.c.Do(req) }
+func (t teaClient) Call(req *http.Request, _ *http.Transport) (*http.Response, error) {
+	return t.c.Do(req)
+}
 
 // wrongAccount is a listing answered for another account than the one
 // the keys were configured for.
