@@ -257,7 +257,7 @@ func openProviders(ctx context.Context, cfg ScanConfig, lim Limits, log *slog.Lo
 			continue
 		}
 		calls := providers.NewCalls(n, lim.Rate[n], lim.Concurrency, cfg.Observe)
-		p, err := pl.Open(ctx, cfg.Providers[n], providers.Env{Logger: log.With("provider", n), Calls: calls})
+		p, err := pl.Open(ctx, cfg.Providers[n], providers.Env{Logger: log.With("provider", n), Calls: calls, Now: cfg.Now})
 		if err != nil {
 			errs = append(errs, RunError{Provider: n, Op: "open", Error: providers.ErrorText(err)})
 			book.asked(n, "*")

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/reachaudit/reachaudit/internal/yamlfile"
 )
@@ -62,6 +63,17 @@ type Env struct {
 	Logger *slog.Logger
 	// Calls records every API call; see Call.
 	Calls *Calls
+	// Now is the scan's clock, for what a plugin asks relative to now
+	// (the window of a size metric); nil: time.Now.
+	Now func() time.Time
+}
+
+// Clock returns the scan's clock: Now, or time.Now without one.
+func (e Env) Clock() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
 }
 
 // Plugin describes a cloud provider to the registry.

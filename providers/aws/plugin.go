@@ -74,6 +74,8 @@ type Provider struct {
 	s3c   map[clientKey]*s3.Client
 	kmsc  map[clientKey]*kms.Client
 	cwc   map[clientKey]*cloudwatch.Client
+	// clock is the scan's: the size metrics' window is counted from it.
+	clock func() time.Time
 	// cwProtocol, when set, replaces the CloudWatch client's wire
 	// protocol (tests only: an emulator that speaks AWS Query but not
 	// the SDK's RPC v2 CBOR).
@@ -130,6 +132,7 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (*Provider, error
 		endpoint: ep,
 		log:      log.With("provider", name),
 		calls:    env.Calls,
+		clock:    env.Clock,
 		timeout:  cfg.timeout(),
 		creds:    map[string]aws.CredentialsProvider{},
 		s3c:      map[clientKey]*s3.Client{},

@@ -49,7 +49,7 @@ func (p *Provider) Sizes(ctx context.Context, account string, buckets []*provide
 		regions = append(regions, r)
 	}
 	sort.Strings(regions)
-	now := time.Now().UTC()
+	now := p.clock().UTC()
 	for _, r := range regions {
 		bs := byRegion[r]
 		for len(bs) > 0 {

@@ -211,7 +211,7 @@ func (p *provider) recordKey(ctx context.Context, b *providers.Bucket, c ctrFact
 		key.Manager, b.Custody = "Managed HSM", providers.CustodyDedicatedHSM
 	}
 	key.MaterialExpires = kf.expires
-	now := time.Now()
+	now := p.env.Clock()
 	switch {
 	case !kf.enabled:
 		key.State, key.ProviderState = providers.KeyDisabled, "Disabled"

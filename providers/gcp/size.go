@@ -34,7 +34,7 @@ var sizeMetrics = []struct{ bytes, count string }{
 // series in the last three days, summed over a bucket's series (one per
 // storage class).
 func (p *provider) Sizes(ctx context.Context, project string, buckets []*providers.Bucket) {
-	now := time.Now().UTC()
+	now := p.env.Clock().UTC()
 	var bytes, counts map[string]point
 	var err error
 	source := ""
