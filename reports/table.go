@@ -219,7 +219,11 @@ func tableFindings(t *tableWriter, r *agent.Result, v *tableView) {
 		if len(g.findings) == 1 {
 			t.printf("\n")
 			f := g.findings[0]
-			t.line(append(severitySegs(t, f), seg{"", name + "  " + f.Region + "  "}, seg{"", f.Title})...)
+			where := name + "  "
+			if g.record != nil {
+				where += bucketSize(g.record) + "  "
+			}
+			t.line(append(severitySegs(t, f), seg{"", where + f.Region + "  "}, seg{"", f.Title})...)
 			findingDetail(t, f, "    ")
 			continue
 		}
@@ -280,7 +284,8 @@ func bucketFacts(b *providers.Bucket) string {
 	if b.Operator != b.Controller {
 		control += ", " + orDash(b.Operator) + "-operated"
 	}
-	out := fmt.Sprintf("%s [%s]  %s  custody %s", b.Region, strings.Join(b.Countries, ","), control, b.Custody)
+	// The size comes first: it is what a reader ranks the buckets by.
+	out := fmt.Sprintf("%s  %s [%s]  %s  custody %s", bucketSize(b), b.Region, strings.Join(b.Countries, ","), control, b.Custody)
 	if !b.Reachability.Reachable {
 		out += "  UNREACHABLE"
 		if b.Reachability.Failure != "" {
