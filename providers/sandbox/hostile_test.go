@@ -251,9 +251,13 @@ func TestHostileAnswers(t *testing.T) {
 				if run.requests > c.maxRequests {
 					t.Errorf("%d requests, want at most %d", run.requests, c.maxRequests)
 				}
+				want := c.err
+				if c.kind == sandbox.FaultEndlessBody && provider == "aws" {
+					want = "longer than 16 MiB" // S3's ListBuckets pages are capped tighter
+				}
 				le := listError(r)
-				if le == "" || !strings.Contains(le, c.err) {
-					t.Errorf("list error %q, want one saying %q", le, c.err)
+				if le == "" || !strings.Contains(le, want) {
+					t.Errorf("list error %q, want one saying %q", le, want)
 				}
 				if r.Summary.CoverageState == agent.CoverageComplete || r.Summary.ByRule["UNK-002"] != 1 {
 					t.Errorf("coverage %s, UNK-002 %d: a listing that failed must not look covered", r.Summary.CoverageState, r.Summary.ByRule["UNK-002"])
