@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/reachaudit/reachaudit/internal/yamlfile"
@@ -24,6 +25,24 @@ const (
 var versioningWords = []string{string(VersioningEnabled), string(VersioningSuspended), string(VersioningOff)}
 
 // UnmarshalText reads a word of the vocabulary, or a YAML boolean.
+// UnmarshalYAML decodes the scalar itself: the YAML decoder hands a
+// TextUnmarshaler its value by formatting the node again, which costs time
+// in proportion to the whole file, once per bucket.
+func (v *Versioning) UnmarshalYAML(unmarshal func(any) error) error {
+	var raw any
+	if err := unmarshal(&raw); err != nil {
+		return err
+	}
+	switch x := raw.(type) {
+	case nil:
+		*v = ""
+		return nil
+	case bool, string:
+		return v.UnmarshalText([]byte(fmt.Sprint(x)))
+	}
+	return fmt.Errorf("versioning %v: want %s", raw, strings.Join(versioningWords, ", "))
+}
+
 func (v *Versioning) UnmarshalText(b []byte) error {
 	s := strings.TrimSpace(string(b))
 	switch {

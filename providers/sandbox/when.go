@@ -18,6 +18,16 @@ type When struct {
 	isRel bool
 }
 
+// UnmarshalYAML decodes the scalar itself (see Versioning.UnmarshalYAML
+// for why not through UnmarshalText).
+func (w *When) UnmarshalYAML(unmarshal func(any) error) error {
+	var s string
+	if err := unmarshal(&s); err != nil {
+		return err
+	}
+	return w.UnmarshalText([]byte(s))
+}
+
 // UnmarshalText reads either form.
 func (w *When) UnmarshalText(b []byte) error {
 	s := strings.TrimSpace(string(b))
