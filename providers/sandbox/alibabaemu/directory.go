@@ -2,9 +2,7 @@ package alibabaemu
 
 import (
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -127,29 +125,9 @@ type rdAccount struct {
 // ResourceManager, version 2020-03-31), signed with ACS3-HMAC-SHA256, to
 // the directory's management account.
 func (s *Server) serveRD(w http.ResponseWriter, r *http.Request) {
-	if !s.admit(r) {
+	acctID, params, ok := s.acs3Request(w, r)
+	if !ok {
 		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		kmsFail(w, r, 400, "InvalidParameter", "The request body could not be read.")
-		return
-	}
-	acctID, aerr := verifyACS3(r, body, s.secrets, s.now())
-	if aerr != nil {
-		kmsFail(w, r, aerr.status, aerr.code, aerr.message)
-		return
-	}
-	params := r.URL.Query()
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			kmsFail(w, r, 400, "InvalidParameter", "The form body is invalid.")
-			return
-		}
-		for k, vs := range form {
-			params[k] = vs
-		}
 	}
 	action, version := r.Header.Get("X-Acs-Action"), r.Header.Get("X-Acs-Version")
 	if action != "ListAccounts" || version != rdVersion {
@@ -182,6 +160,7 @@ func (s *Server) serveRD(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	number, size := 1, rdDefaultPage
+	var err error
 	if v := params.Get("PageNumber"); v != "" {
 		if number, err = strconv.Atoi(v); err != nil || number < 1 {
 			kmsFail(w, r, 400, "InvalidParameter.PageNumber", "The PageNumber is invalid.")

@@ -58,33 +58,45 @@ type keyMetadata struct {
 	DeletionProtection string `json:"DeletionProtection"`
 }
 
-// serveKMS answers the RPC-style DescribeKey the KMS SDK sends (action in
-// x-acs-action, parameters in the query or a form body), signed with
-// ACS3-HMAC-SHA256.
-func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request) {
+// acs3Request admits an RPC-style request (KMS, Resource Directory),
+// verifies its ACS3-HMAC-SHA256 signature and gathers its parameters from
+// the query and a form body. It answers the error itself and reports
+// false when the request goes no further.
+func (s *Server) acs3Request(w http.ResponseWriter, r *http.Request) (acctID string, params url.Values, ok bool) {
 	if !s.admit(r) {
-		return
+		return "", nil, false
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		kmsFail(w, r, 400, "InvalidParameter", "The request body could not be read.")
-		return
+		return "", nil, false
 	}
 	acctID, aerr := verifyACS3(r, body, s.secrets, s.now())
 	if aerr != nil {
 		kmsFail(w, r, aerr.status, aerr.code, aerr.message)
-		return
+		return "", nil, false
 	}
-	params := r.URL.Query()
+	params = r.URL.Query()
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			kmsFail(w, r, 400, "InvalidParameter", "The form body is invalid.")
-			return
+			return "", nil, false
 		}
 		for k, vs := range form {
 			params[k] = vs
 		}
+	}
+	return acctID, params, true
+}
+
+// serveKMS answers the RPC-style DescribeKey the KMS SDK sends (action in
+// x-acs-action, parameters in the query or a form body), signed with
+// ACS3-HMAC-SHA256.
+func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request) {
+	acctID, params, ok := s.acs3Request(w, r)
+	if !ok {
+		return
 	}
 	action := r.Header.Get("X-Acs-Action")
 	if action == "" {
