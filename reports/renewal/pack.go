@@ -33,8 +33,6 @@ type Pack struct {
 	LegalBases []Basis    `json:"legal_bases"`
 	Questions  []Question `json:"questions"`
 	Evidence   Evidence   `json:"evidence"`
-
-	exit scenario.Exit
 }
 
 // Scenario is one what-if over the pack's buckets with the line that
@@ -256,7 +254,7 @@ func Build(r *agent.Result, provider string, opts Options) (*Pack, error) {
 	p.accounts(buckets, byBucket)
 	p.terms(buckets, now)
 	p.bases(findings)
-	p.ask(pl, buckets, findings)
+	p.ask(pl, buckets, findings, r.Policy.Exit)
 	return p, nil
 }
 
@@ -323,7 +321,6 @@ func (p *Pack) whatIf(r *agent.Result, pl providers.Plugin, in func(prov, acct s
 	if err != nil {
 		return fmt.Errorf("renewal scenarios for %s: %w", pl.Name, err)
 	}
-	p.exit = r.Policy.Exit
 	keep := func(b scenario.Bucket) bool { return in(b.Provider, b.Account) }
 	for _, sc := range scenario.Evaluate(specs, r.Buckets, r.Policy.Exit) {
 		sc = sc.Scope(keep, r.Policy.Exit)

@@ -9,6 +9,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/reachaudit/reachaudit/agent/risk"
+	"github.com/reachaudit/reachaudit/agent/scenario"
 	"github.com/reachaudit/reachaudit/providers"
 )
 
@@ -23,7 +24,7 @@ const (
 
 // ask writes the questions for the provider from what the scan found. Each
 // question exists because of a fact in the pack; none is boilerplate.
-func (p *Pack) ask(pl providers.Plugin, buckets []*providers.Bucket, findings []*risk.Finding) {
+func (p *Pack) ask(pl providers.Plugin, buckets []*providers.Bucket, findings []*risk.Finding, exit scenario.Exit) {
 	if len(buckets) == 0 {
 		return
 	}
@@ -83,7 +84,7 @@ func (p *Pack) ask(pl providers.Plugin, buckets []*providers.Bucket, findings []
 			"Which of your legal entities is our contracting party for accounts %s, under which governing law, and with what notice period?", strings.Join(p.Evidence.Accounts, ", "))
 	}
 
-	p.askExit(pl, add)
+	p.askExit(pl, exit, add)
 
 	rules := map[string][]string{}
 	for _, f := range findings {
@@ -106,7 +107,7 @@ func (p *Pack) ask(pl providers.Plugin, buckets []*providers.Bucket, findings []
 // askExit asks how the data a ban would take can leave, in the numbers of
 // the ban scenario: the bytes that must move, how long they take at the
 // configured bandwidth and what the user's own egress price makes of them.
-func (p *Pack) askExit(pl providers.Plugin, add func(topic, basis, evidence, format string, args ...any)) {
+func (p *Pack) askExit(pl providers.Plugin, exit scenario.Exit, add func(topic, basis, evidence, format string, args ...any)) {
 	s := p.Summary
 	ev := fmt.Sprintf("%d of %d buckets have no copy at another provider: a ban or cut-off of %s takes them.", s.NoCopyElsewhere, s.Buckets, pl.Name)
 	move := fmt.Sprintf("the data of these %d buckets", s.NoCopyElsewhere)
@@ -114,7 +115,7 @@ func (p *Pack) askExit(pl providers.Plugin, add func(topic, basis, evidence, for
 		t := ban.Totals
 		ev = ban.Headline + "."
 		move = fmt.Sprintf("the %s held in %d buckets (about %s h at %s Gbit/s", humanize.Bytes(uint64(t.ExitBytes)), t.BucketsHit,
-			strconv.FormatFloat(t.ExitHours, 'f', 1, 64), humanize.Ftoa(p.exit.Bandwidth()))
+			strconv.FormatFloat(t.ExitHours, 'f', 1, 64), humanize.Ftoa(exit.Bandwidth()))
 		if t.ExitCost != nil {
 			move += fmt.Sprintf(", egress ≈ %s at our price", humanize.CommafWithDigits(*t.ExitCost, 2))
 		}
